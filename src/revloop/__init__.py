@@ -1,0 +1,3 @@
+"""revloop — a closed-loop revenue engine for B2B companies."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,51 @@
+"""``connect(url)``: the only place that knows DuckDB, PostgreSQL and Spark apart.
+
+* ``duckdb:///path/to/file.duckdb`` (default ``duckdb:///revloop.duckdb``), ``duckdb://:memory:``
+* ``postgresql://user:password@host:5432/database``
+* ``spark://local`` (``local[2]``), ``spark://local[4]?warehouse=/data/wh``
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from revloop.errors import ConfigError
+from revloop.store.base import MergeCounts, Store, Transaction
+
+__all__ = ["MergeCounts", "Store", "Transaction", "connect"]
+
+
+def connect(url: str, *, spark_warehouse: str = "./spark-warehouse") -> Store:
+    """Open the store at ``url`` and make sure its tables exist."""
+    store = _open(url, spark_warehouse)
+    store.ensure_schema()
+    return store
+
+
+def _open(url: str, spark_warehouse: str) -> Store:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme == "duckdb":
+        from revloop.store.duckdb_store import DuckDBStore
+
+        path = url[len("duckdb://"):]
+        path = path[1:] if path.startswith("/") and not path.startswith("//") else path
+        if path.startswith("/"):  # duckdb:////abs/path
+            path = path
+        return DuckDBStore(path or "revloop.duckdb")
+    if scheme in ("postgresql", "postgres"):
+        from revloop.store.postgres_store import PostgresStore
+
+        return PostgresStore(url)
+    if scheme == "spark":
+        from revloop.store.spark_store import SparkStore
+
+        parsed = urlparse(url)
+        master = url[len("spark://"):].split("?", 1)[0] or "local"
+        if master == "local":
+            master = "local[2]"
+        warehouse = parse_qs(parsed.query).get("warehouse", [spark_warehouse])[0]
+        return SparkStore(warehouse, master)
+    raise ConfigError(
+        f"unsupported store URL {url!r}: use duckdb:///path, postgresql://user@host/db "
+        "or spark://local"
+    )

@@ -1,0 +1,161 @@
+"""The store contract shared by every engine.
+
+A store gives two things: an Ibis backend for every read and every model query, and a
+transactional writer used by imports (stage Arrow batches, merge them, commit or roll back).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from revloop.model.schema import (
+    ENTITIES,
+    IMPORT_COLUMNS,
+    META_COLUMNS,
+    QUARANTINE_COLUMNS,
+    ColumnType,
+    Entity,
+)
+
+ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+    ColumnType.STRING: pa.string(),
+    ColumnType.INTEGER: pa.int64(),
+    ColumnType.NUMBER: pa.float64(),
+    ColumnType.AMOUNT: pa.float64(),
+    ColumnType.BOOLEAN: pa.bool_(),
+    ColumnType.DATE: pa.date32(),
+    ColumnType.TIMESTAMP: pa.timestamp("us"),
+    ColumnType.JSON: pa.string(),
+}
+
+
+def arrow_schema(columns: Sequence[tuple[str, ColumnType]]) -> pa.Schema:
+    """The Arrow schema of ``(name, type)`` pairs."""
+    return pa.schema([pa.field(name, ARROW_TYPES[kind]) for name, kind in columns])
+
+
+def entity_columns(entity: Entity) -> list[tuple[str, ColumnType]]:
+    """Canonical columns of an entity as ``(name, type)`` pairs."""
+    return [(c.name, c.type) for c in entity.columns]
+
+
+def raw_columns(entity: Entity) -> list[tuple[str, ColumnType]]:
+    """Columns of ``raw_<entity>``: the canonical ones and the bookkeeping ones."""
+    return entity_columns(entity) + list(META_COLUMNS)
+
+
+SYSTEM_TABLES: dict[str, Sequence[tuple[str, ColumnType]]] = {
+    "quarantine": QUARANTINE_COLUMNS,
+    "imports": IMPORT_COLUMNS,
+}
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """What a merge did with the staged rows of one entity."""
+
+    staged: int
+    inserted: int
+    updated: int
+    duplicates: int
+    conflicts: int  # same key as an earlier row of the same import, different content
+
+
+class Transaction(ABC):
+    """A unit of work on the store: everything in it lands together or not at all."""
+
+    @abstractmethod
+    def create_stage(self, name: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
+        """Create an empty private staging table."""
+
+    @abstractmethod
+    def append(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
+        """Append Arrow rows to a table (staging or system table)."""
+
+    @abstractmethod
+    def merge(self, entity: Entity, stage: str, import_id: str) -> MergeCounts:
+        """Merge staged canonical rows into ``raw_<entity>`` by natural key and content hash."""
+
+    @abstractmethod
+    def conflicts(self, entity: Entity, stage: str) -> pa.Table:
+        """Staged rows whose key repeats an earlier line with different content."""
+
+    @abstractmethod
+    def clear_stage(self, name: str) -> None:
+        """Empty a staging table (a file being re-read)."""
+
+
+class Store(ABC):
+    """A connected store. Use :func:`revloop.store.connect` to get one."""
+
+    engine: str
+    url: str
+
+    @property
+    @abstractmethod
+    def ibis(self) -> Any:
+        """The Ibis backend to build queries on."""
+
+    @abstractmethod
+    def list_tables(self) -> list[str]:
+        """Tables present in the store."""
+
+    @abstractmethod
+    def _create_table(self, name: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
+        """Create an empty table if it does not exist."""
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A transaction for imports: commit on success, roll back on any exception."""
+
+    @abstractmethod
+    def replace_table(self, name: str, expr: Any) -> None:
+        """Materialise an Ibis expression as table ``name``, replacing it atomically."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def ensure_schema(self) -> None:
+        """Create the raw and system tables that do not exist yet (idempotent)."""
+        existing = set(self.list_tables())
+        for ent in ENTITIES:
+            if ent.raw_table not in existing:
+                self._create_table(ent.raw_table, raw_columns(ent))
+        for name, cols in SYSTEM_TABLES.items():
+            if name not in existing:
+                self._create_table(name, cols)
+
+    def table(self, name: str) -> Any:
+        """An Ibis table of the store."""
+        return self.ibis.table(name)
+
+    def count(self, name: str) -> int:
+        """Number of rows in a table (0 when it does not exist)."""
+        if name not in self.list_tables():
+            return 0
+        return int(self.ibis.table(name).count().execute())
+
+    def to_arrow(self, name: str) -> pa.Table:
+        """A whole table as Arrow."""
+        return self.ibis.table(name).to_pyarrow()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def batches_of(table: pa.Table | Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
+    """Record batches of a table or an iterable of batches."""
+    if isinstance(table, pa.Table):
+        return table.to_batches()
+    return table

@@ -1,0 +1,127 @@
+"""The merge of staged import rows into a raw table, as SQL shared by the engines.
+
+Staged rows carry the canonical columns plus ``_seq`` (order within the import), ``_file`` and
+``_line``. The merge keys every row by its natural key and hashes its content, then:
+
+* a row whose key already appeared earlier in the same import with the same content is an
+  exact duplicate; with different content it is a *conflict* (quarantined, the first kept);
+* a first occurrence whose key and hash are already stored is a duplicate of the store;
+* with a stored key but another hash it *updates* the stored version (exports are snapshots);
+* otherwise it is inserted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from revloop.model.schema import Entity
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few spellings that differ between engines."""
+
+    text_type: str
+    sep: str  # an expression for the key/hash separator character
+    null_marker: str  # stands for NULL inside keys and hashes
+
+
+DUCKDB = Dialect(text_type="VARCHAR", sep="chr(31)", null_marker="chr(30)")
+POSTGRES = Dialect(text_type="TEXT", sep="chr(31)", null_marker="chr(30)")
+SPARK = Dialect(text_type="STRING", sep="char(31)", null_marker="char(30)")
+
+
+def _text(col: str, d: Dialect) -> str:
+    # A marker for NULL keeps (NULL, 'a') and ('a', NULL) apart in keys and hashes.
+    return f"coalesce(cast({col} AS {d.text_type}), {d.null_marker})"
+
+
+def key_expr(entity: Entity, d: Dialect) -> str:
+    """SQL for the natural key of a row as one string."""
+    if len(entity.key) == 1:
+        return f"cast({entity.key[0]} AS {d.text_type})"
+    return f"concat_ws({d.sep}, " + ", ".join(_text(c, d) for c in entity.key) + ")"
+
+
+def hash_expr(entity: Entity, d: Dialect) -> str:
+    """SQL for the content hash of a row's canonical columns."""
+    parts = ", ".join(_text(c, d) for c in entity.column_names)
+    return f"md5(concat_ws({d.sep}, {parts}))"
+
+
+def keyed_select(entity: Entity, stage: str, d: Dialect) -> str:
+    """Staged rows with ``_key`` and ``_hash`` added."""
+    return (
+        f"SELECT *, {key_expr(entity, d)} AS _key, {hash_expr(entity, d)} AS _hash FROM {stage}"
+    )
+
+
+def first_seen_select(keyed: str) -> str:
+    """Keys that occur more than once in the import, with their first row's position and hash."""
+    return (
+        f"SELECT f._key, f.first_seq, k._hash AS first_hash, k._file AS first_file, "
+        f"k._line AS first_line FROM (SELECT _key, min(_seq) AS first_seq FROM {keyed} "
+        f"GROUP BY _key HAVING count(*) > 1) f JOIN {keyed} k "
+        f"ON k._key = f._key AND k._seq = f.first_seq"
+    )
+
+
+def unique_select(keyed: str, first: str) -> str:
+    """First occurrence of every key in the import."""
+    return (
+        f"SELECT k.* FROM {keyed} k LEFT JOIN {first} f ON k._key = f._key "
+        f"WHERE f._key IS NULL OR k._seq = f.first_seq"
+    )
+
+
+def repeat_counts_select(keyed: str, first: str) -> str:
+    """Later rows of repeated keys: exact duplicates and conflicts."""
+    return (
+        f"SELECT coalesce(sum(CASE WHEN k._hash = f.first_hash THEN 1 ELSE 0 END), 0) AS dups, "
+        f"coalesce(sum(CASE WHEN k._hash <> f.first_hash THEN 1 ELSE 0 END), 0) AS conflicts "
+        f"FROM {keyed} k JOIN {first} f ON k._key = f._key WHERE k._seq <> f.first_seq"
+    )
+
+
+def conflicts_select(keyed: str, first: str) -> str:
+    """Later rows of repeated keys whose content differs from the first one."""
+    return (
+        f"SELECT k._file, k._line, k._key, f.first_file, f.first_line FROM {keyed} k "
+        f"JOIN {first} f ON k._key = f._key WHERE k._seq <> f.first_seq "
+        f"AND k._hash <> f.first_hash ORDER BY k._seq"
+    )
+
+
+def classified_select(unique: str, raw: str) -> str:
+    """Each unique staged key with the hash already stored for it (NULL when new)."""
+    return (
+        f"SELECT u._key, u._hash, r._hash AS old_hash FROM {unique} u "
+        f"LEFT JOIN {raw} r ON u._key = r._key"
+    )
+
+
+def class_counts_select(classified: str) -> str:
+    """Inserted, updated and already-stored counts."""
+    return (
+        "SELECT "
+        "coalesce(sum(CASE WHEN old_hash IS NULL THEN 1 ELSE 0 END), 0) AS inserted, "
+        "coalesce(sum(CASE WHEN old_hash IS NOT NULL AND old_hash <> _hash THEN 1 ELSE 0 END), 0)"
+        " AS updated, "
+        "coalesce(sum(CASE WHEN old_hash = _hash THEN 1 ELSE 0 END), 0) AS stored_dups "
+        f"FROM {classified}"
+    )
+
+
+def new_rows_select(entity: Entity, unique: str, classified: str, import_id: str) -> str:
+    """The rows to write: new keys and changed versions."""
+    cols = ", ".join(f"u.{c}" for c in entity.column_names)
+    return (
+        f"SELECT {cols}, u._key, u._hash, '{import_id}' AS _import_id FROM {unique} u "
+        f"JOIN {classified} c ON u._key = c._key "
+        f"WHERE c.old_hash IS NULL OR c.old_hash <> c._hash"
+    )
+
+
+def changed_keys_select(classified: str) -> str:
+    """Keys whose stored version is replaced."""
+    return f"SELECT _key FROM {classified} WHERE old_hash IS NOT NULL AND old_hash <> _hash"
