@@ -88,7 +88,14 @@ class Transaction(ABC):
 
     @abstractmethod
     def clear_stage(self, name: str) -> None:
-        """Empty a staging table (a file being re-read)."""
+        """Empty a staging table."""
+
+    @abstractmethod
+    def append_new(
+        self, name: str, table: pa.Table, key: tuple[str, ...],
+        columns: Sequence[tuple[str, ColumnType]],
+    ) -> int:
+        """Append the rows of ``table`` whose ``key`` is not in ``name`` yet; return how many."""
 
 
 class Store(ABC):
@@ -141,11 +148,11 @@ class Store(ABC):
         """Number of rows in a table (0 when it does not exist)."""
         if name not in self.list_tables():
             return 0
-        return int(self.ibis.table(name).count().execute())
+        return int(self.table(name).count().execute())
 
     def to_arrow(self, name: str) -> pa.Table:
         """A whole table as Arrow."""
-        return self.ibis.table(name).to_pyarrow()
+        return self.table(name).to_pyarrow()
 
     def __enter__(self) -> Store:
         return self

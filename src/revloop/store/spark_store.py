@@ -128,6 +128,19 @@ class SparkTransaction(Transaction):
             self.writers[name] = pq.ParquetWriter(path, self.schemas[name])
         self.writers[name].write_table(table)
 
+    def append_new(
+        self, name: str, table: pa.Table, key: tuple[str, ...],
+        columns: Sequence[tuple[str, ColumnType]],
+    ) -> int:
+        if table.num_rows == 0:
+            return 0
+        current = self.store.to_arrow(name).select(list(key))
+        seen = {tuple(r.values()) for r in current.to_pylist()}
+        fresh = [tuple(r.values()) not in seen for r in table.select(list(key)).to_pylist()]
+        new = table.filter(pa.array(fresh, pa.bool_()))
+        self.append(name, new)
+        return new.num_rows
+
     def _view(self, name: str) -> str:
         writer = self.writers.pop(name, None)
         if writer:

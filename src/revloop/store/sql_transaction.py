@@ -42,6 +42,20 @@ class SqlTransaction(Transaction):
     def clear_stage(self, name: str) -> None:
         self.execute(f"DELETE FROM {name}")
 
+    def append_new(
+        self, name: str, table: pa.Table, key: tuple[str, ...],
+        columns: Sequence[tuple[str, ColumnType]],
+    ) -> int:
+        if table.num_rows == 0:
+            return 0
+        stage = f"stage_new_{name}"
+        self.create_stage(stage, columns)
+        self.append(stage, table)
+        before = int(self.fetch(f"SELECT count(*) FROM {name}")[0][0])
+        self.execute(append_new_sql(name, stage, key, self.dialect.text_type))
+        self.execute(f"DROP TABLE {stage}")
+        return int(self.fetch(f"SELECT count(*) FROM {name}")[0][0]) - before
+
     def _prepare(self, entity: Entity, stage: str) -> tuple[str, str]:
         keyed, first = f"{stage}__k", f"{stage}__f"
         if stage not in self._prepared:
@@ -87,3 +101,15 @@ class SqlTransaction(Transaction):
             duplicates=dups + stored_dups,
             conflicts=conflicts,
         )
+
+
+def append_new_sql(target: str, stage: str, key: tuple[str, ...], text_type: str) -> str:
+    """Insert staged rows whose key is not in ``target`` yet (NULL-safe on every key column)."""
+    conds = " AND ".join(
+        f"coalesce(cast(x.{k} AS {text_type}), '') = coalesce(cast(s.{k} AS {text_type}), '')"
+        for k in key
+    )
+    return (
+        f"INSERT INTO {target} SELECT s.* FROM {stage} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} x WHERE {conds})"
+    )

@@ -1,0 +1,1 @@
+"""Importers: one adapter per source, all feeding one loss-free pipeline."""
