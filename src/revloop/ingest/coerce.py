@@ -19,6 +19,7 @@ from revloop.ingest.readers import BadRow
 from revloop.model.schema import Column, ColumnType, Entity
 from revloop.store.base import ARROW_TYPES
 
+CHECK_PREFIX = "__check__"
 _NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]
@@ -40,6 +41,7 @@ class CoerceOptions:
 
     formats: dict[str, Sequence[str]] = field(default_factory=dict)  # column -> date formats
     max_field_bytes: int = 1 << 20
+    checks: dict[str, ColumnType] = field(default_factory=dict)  # custom attribute -> type
 
 
 @dataclass
@@ -77,6 +79,12 @@ def coerce(
                 f"{col.name} is required and is empty",
             ))
         arrays.append(typed)
+    for name in batch.schema.names:
+        if name.startswith(CHECK_PREFIX):  # a typed custom attribute: validate, do not store
+            column, kind = name[len(CHECK_PREFIX):], options.checks[name[len(CHECK_PREFIX):]]
+            _, found = _coerce_column(Column(column, kind, ""), batch.column(name), options, file)
+            problems.extend(_Problem(p.mask, name, p.code, p.reason, p.codes, p.reasons)
+                            for p in found)
     out = pa.RecordBatch.from_arrays(
         [*arrays, batch.column("_line")], names=[*entity.column_names, "_line"]
     )
@@ -95,10 +103,12 @@ def _bad_rows(batch: pa.RecordBatch, problems: list[_Problem], bad_any: pa.Array
     source = batch.take(pa.array(idx)).to_pylist()
     rows: list[BadRow] = []
     for pos, i in enumerate(idx):
-        record = {k: _plain(v) for k, v in source[pos].items() if k != "_line"}
+        record = {k.removeprefix(CHECK_PREFIX): _plain(v) for k, v in source[pos].items()
+                  if k != "_line"}
         hits = [p for p, m in zip(problems, masks, strict=True) if m[i]]
         first = hits[0]
         code, reason = first.at(i)
+        first.column = first.column.removeprefix(CHECK_PREFIX)
         value = record.get(first.column)
         rows.append(BadRow(
             line=int(source[pos]["_line"]), column=first.column,
@@ -128,11 +138,11 @@ def _coerce_column(
             file, f"column {col.name!r} is of type {values.type}, which revloop cannot store as "
             f"{col.type.value}", code="unknown_column_type",
         )
-    if values.type == target and col.type not in (ColumnType.AMOUNT,) and not col.values:
-        return values, []
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+    if pa.types.is_large_string(values.type):
+        values = values.cast(pa.string())
+    if not pa.types.is_string(values.type):
         return _from_typed(col, values, target, file)
     text = pc.if_else(pc.equal(pc.utf8_trim_whitespace(values), ""), None, values)
     problems: list[_Problem] = []

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,11 @@ def _open_all(
         raise InputFileError("(none)", "no input files given", code="no_files")
     plans = []
     for path in paths:
-        src = open_file(path, options.read)
+        fixed = adapter.read_options_for(Path(path))
+        read = options.read
+        if fixed and not read.delimiter_given:
+            read = replace(read, **fixed)
+        src = open_file(path, read)
         specs = adapter.specs_for(src)
         missing = sorted({c for s in specs for c in s.required} - set(src.columns))
         if missing:
@@ -150,11 +154,12 @@ def run_import(
             file = str(src.path.resolve())
             mapped_cols = {c for s in specs for c in s.source_columns()}
             for batch in src.batches():
+                batch = adapter.prepare(src.path, batch)
                 for spec in specs:
                     rows = apply_spec(spec, batch, mapped_cols)
                     typed, bad = coerce(
                         spec.schema, rows,
-                        CoerceOptions(formats=dict(spec.formats),
+                        CoerceOptions(formats=dict(spec.formats), checks=dict(spec.checks),
                                       max_field_bytes=opts.read.max_field_bytes),
                         file,
                     )

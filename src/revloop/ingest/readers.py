@@ -48,6 +48,10 @@ class ReadOptions:
     max_field_bytes: int = 1 << 20
     block_bytes: int = 64 << 20  # also the longest single value a CSV reader accepts
 
+    @property
+    def delimiter_given(self) -> bool:
+        return self.delimiter is not None
+
 
 @dataclass
 class SourceFile:

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from revloop.ingest.coerce import json_objects
-from revloop.model.schema import Entity, entity
+from revloop.model.schema import ColumnType, Entity, entity
 
 Transform = Callable[[pa.Array], pa.Array]
+CHECK_PREFIX = "__check__"  # source columns carried along only to be type-checked
 
 
 def _lower(a: pa.Array) -> pa.Array:
@@ -86,6 +87,7 @@ class EntitySpec:
     where_values: Sequence[str] | None = None  # …and, if given, equals one of these
     unpivot: list[UnpivotSpec] = field(default_factory=list)
     required: Sequence[str] = ()  # source columns that must be in the header
+    checks: dict[str, ColumnType] = field(default_factory=dict)  # custom columns' types
 
     @property
     def schema(self) -> Entity:
@@ -184,7 +186,7 @@ def _unpivot_part(
     fields = [f for f in spec.fields if f.target not in u.consts and f.target != u.target]
     fields += [FieldSpec(target=k, const=v) for k, v in u.consts.items()]
     fields.append(FieldSpec(target=u.target, source=u.column))
-    sub = EntitySpec(spec.entity, fields, formats=spec.formats)
+    sub = EntitySpec(spec.entity, fields, formats=spec.formats, checks=spec.checks)
     return _project(sub, rows, present, set())
 
 
@@ -208,6 +210,10 @@ def _project(
         if target not in names and extra:
             names.append(target)
             arrays.append(json_objects({c: batch.column(c) for c in extra}, n))
+    for col in spec.checks:
+        if col in present:
+            names.append(CHECK_PREFIX + col)
+            arrays.append(batch.column(col))
     names.append("_line")
     arrays.append(batch.column("_line"))
     return pa.RecordBatch.from_arrays(arrays, names=names)

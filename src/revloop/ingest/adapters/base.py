@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
 
 from revloop.errors import InputFileError
 from revloop.ingest.readers import SourceFile
@@ -18,6 +21,14 @@ class Adapter(ABC):
     @abstractmethod
     def specs_for(self, src: SourceFile) -> list[EntitySpec]:
         """The entities this file yields, primary first; InputFileError if unrecognised."""
+
+    def read_options_for(self, path: Path) -> dict[str, Any]:
+        """Reader settings this source fixes for a file (delimiter, encoding)."""
+        return {}
+
+    def prepare(self, path: Path, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Clean a source batch before the specs run (e.g. blank placeholder values)."""
+        return batch
 
 
 def object_name(path: Path) -> str:
