@@ -46,7 +46,7 @@ class DuckDBTransaction(SqlTransaction):
         return list(self.con.execute(sql).fetchall())
 
     def fetch_arrow(self, sql: str) -> pa.Table:
-        return self.con.execute(sql).fetch_arrow_table()
+        return self.con.execute(sql).to_arrow_table()
 
     def append(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
         if batch.num_rows == 0:

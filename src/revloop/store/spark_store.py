@@ -51,6 +51,7 @@ def spark_session(master: str = "local[2]") -> Any:
         SparkSession.builder.master(master)
         .appName("revloop")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="revloop-spark-wh-"))
@@ -206,7 +207,7 @@ class SparkTransaction(Transaction):
             self.store.append_file(name, self.tmp / f"{name}.parquet")
         for _name, path in self.pending:
             self.store.versions.publish(path)
-        self.store.refresh_views()
+        self.store.refresh_views([*self.writers, *(n for n, _ in self.pending)])
 
     def rollback(self) -> None:
         for writer in self.writers.values():
@@ -244,10 +245,12 @@ class SparkStore(Store):
     def table(self, name: str) -> Any:
         return self._ibis.table(self.view(name))
 
-    def refresh_views(self) -> None:
-        for name in self.versions.tables():
+    def refresh_views(self, names: list[str] | None = None) -> None:
+        """Point the session views at the current versions (of ``names``, or of every table)."""
+        for name in names if names is not None else self.versions.tables():
             path = self.versions.current(name)
-            self.session.read.parquet(str(path)).createOrReplaceTempView(self.view(name))
+            if path is not None:
+                self.session.read.parquet(str(path)).createOrReplaceTempView(self.view(name))
 
     def list_tables(self) -> list[str]:
         return self.versions.tables()
@@ -271,7 +274,7 @@ class SparkStore(Store):
         path.mkdir(parents=True)
         pq.write_table(schema.empty_table(), path / "part-00000.parquet")
         self.versions.publish(path)
-        self.refresh_views()
+        self.refresh_views([name])
 
     def append_file(self, name: str, file: Path) -> None:
         """Publish a new version of ``name`` with one more Parquet file."""
@@ -301,7 +304,7 @@ class SparkStore(Store):
         path = self.versions.next_path(name)
         self.session.sql(sql).write.parquet(str(path))
         self.versions.publish(path)
-        self.refresh_views()
+        self.refresh_views([name])
 
     def close(self) -> None:
         for name in self.versions.tables():
