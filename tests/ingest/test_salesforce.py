@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from revloop.errors import InputFileError
@@ -282,6 +284,29 @@ def test_leads_with_conversion_and_transitions(tmp_path: Path, store: Store) -> 
     assert {m["entity_type"] for m in moves.values()} == {"lead"}
     assert {m["from_stage"] for m in moves.values()} == {None}
     assert {m["source"] for m in moves.values()} == {"salesforce"}
+
+
+def test_typed_parquet_leads(tmp_path: Path, store: Store) -> None:
+    """Typed columns (timestamps, dates, booleans) work as well as CSV text."""
+    pq.write_table(pa.table({
+        "Id": ["00Q1", "00Q2"],
+        "CreatedDate": pa.array([datetime(2024, 1, 1, 9), datetime(2024, 2, 1, 9)],
+                                pa.timestamp("us", "UTC")),
+        "IsConverted": [True, False],
+        "ConvertedDate": pa.array([datetime(2024, 1, 5).date(), None], pa.date32()),
+        "Rating": ["Hot", None],
+    }), tmp_path / "Lead.parquet")
+    result = run_import(store, get_adapter("salesforce"), [tmp_path / "Lead.parquet"])
+    assert result.reconciles
+    assert result.entities["stage_transitions"].stored == 3
+    leads = rows_of(store, "contacts", "contact_id")
+    assert leads["00Q1"]["created_at"] == datetime(2024, 1, 1, 9)
+    assert leads["00Q1"]["converted_at"] == datetime(2024, 1, 5)
+    assert json.loads(leads["00Q1"]["custom"]) == {"Rating": "Hot"}
+    assert leads["00Q2"]["converted_at"] is None
+    moves = rows_of(store, "stage_transitions", "entity_id", "to_stage")
+    assert moves[("00Q1", "converted")]["occurred_at"] == datetime(2024, 1, 5)
+    assert moves[("00Q2", "inquiry")]["occurred_at"] == datetime(2024, 2, 1, 9)
 
 
 def test_contacts(tmp_path: Path, store: Store) -> None:

@@ -342,9 +342,11 @@ def json_objects(columns: dict[str, pa.Array], length: int) -> pa.Array:
                          ("\t", "\\t")):
             escaped = pc.replace_substring(escaped, raw, esc)
         escaped = pc.replace_substring_regex(escaped, r"[\x00-\x1f]", " ")
-        fragments.append(pc.binary_join_element_wise(json.dumps(name) + ':"', escaped, '"', ""))
-    # (a single-array join with null skipping drops rows in Arrow: join only when needed)
-    body = fragments[0] if len(fragments) == 1 else pc.binary_join_element_wise(
-        *fragments, ",", null_handling="skip")
+        fragment = pc.binary_join_element_wise(json.dumps(name) + ':"', escaped, '",', "")
+        fragments.append(pc.fill_null(fragment, ""))
+    # Arrow's null-skipping join drops rows whose inputs are all null: join non-null pieces.
+    joined = fragments[0] if len(fragments) == 1 else pc.binary_join_element_wise(
+        *fragments, "")
+    body = pc.replace_substring_regex(joined, ",$", "")
     wrapped = pc.binary_join_element_wise("{", body, "}", "")
     return pc.if_else(pc.fill_null(pc.equal(body, ""), True), None, wrapped)

@@ -23,6 +23,8 @@ import pyarrow.parquet as pq
 from revloop.errors import InputFileError
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+_TRUNCATED_QUOTE = ("the last line ends inside a quoted value and the file has no final line "
+                    "break: the file looks truncated")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -105,7 +107,7 @@ class SourceFile:
         reader = pacsv.open_csv(
             str(self.path),
             read_options=pacsv.ReadOptions(
-                block_size=opts.block_bytes, use_threads=True, skip_rows=1, column_names=names,
+                block_size=opts.block_bytes, use_threads=False, skip_rows=1, column_names=names,
                 encoding=opts.encoding,
             ),
             parse_options=pacsv.ParseOptions(
@@ -127,12 +129,16 @@ class SourceFile:
                 yield pending
             pending = self._to_text(batch, lines)
         if pending is not None:
-            if self.truncated_last_line and pending.num_rows:
+            last_line = pending.column("_line")[-1].as_py() if pending.num_rows else 0
+            caught = [b for b in self.bad_rows if b.line > last_line]  # e.g. too few fields
+            if self.truncated_last_line and caught:
+                tail = max(caught, key=lambda b: b.line)
+                tail.code, tail.reason = "truncated_last_line", _TRUNCATED_QUOTE
+            if self.truncated_last_line and pending.num_rows and not caught:
                 last = pending.slice(pending.num_rows - 1).to_pylist()[0]
                 self.bad_rows.append(BadRow(
                     line=int(last["_line"]), column=None, value=None, code="truncated_last_line",
-                    reason="the last line ends inside a quoted value and the file has no final "
-                    "line break: the file looks truncated",
+                    reason=_TRUNCATED_QUOTE,
                     record={k: v for k, v in last.items() if k != "_line"},
                 ))
                 pending = pending.slice(0, pending.num_rows - 1)

@@ -40,14 +40,23 @@ them. Decisions worth knowing:
   ``ActivityDate``, ``CreatedDate``; Event ``ActivityDateTime``, ``StartDateTime``,
   ``ActivityDate``, ``CreatedDate``. Task ``touch_type`` is ``call`` (TaskSubtype or Type
   Call), ``email`` (TaskSubtype Email/ListEmail or Type Email), else ``task``; Events are
-  ``meeting``. ``WhoId`` (a lead or contact) is the ``contact_id``.
+  ``meeting``. ``WhoId`` (a lead or contact) is the ``contact_id``. Open and future tasks
+  are imported too (their ``Status`` / ``IsClosed`` are in ``properties``).
+* Required header columns: ``Id`` for the objects keyed by it (Lead also ``CreatedDate``);
+  OpportunityHistory ``OpportunityId``, ``StageName``, ``CreatedDate``; OpportunityContactRole
+  ``OpportunityId``, ``ContactId``; CampaignMember ``CampaignId`` and ``ContactId`` or
+  ``LeadId``; Task/Event ``Id`` and one of their date columns.
+
+Values computed from several source columns (conversion time, lost reason, member id,
+activity time and type, and the JSON object of the unmapped columns) are added to each batch
+by :meth:`SalesforceAdapter.prepare` as ``__sf_*`` columns, which the specs then read.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -62,6 +71,7 @@ from revloop.model.schema import CHANNELS, OPPORTUNITY_TYPES
 SOURCE = "salesforce"
 
 # Columns prepare() adds to each batch (values computed from several source columns).
+CREATED_AT = "__sf_created_at"  # CreatedDate as text, so both lead transitions share a type
 CONVERTED_AT = "__sf_converted_at"
 LOST_REASON = "__sf_lost_reason"
 MEMBER_ID = "__sf_member_id"
@@ -189,13 +199,14 @@ def _equals(a: pa.Array | None, value: str, n: int) -> pa.Array:
 
 def _lead_columns(batch: pa.RecordBatch) -> dict[str, pa.Array]:
     n = batch.num_rows
+    created = _text(batch, "CreatedDate")
+    out = {CREATED_AT: _null_text(n) if created is None else created}
     converted = _text(batch, "ConvertedDate")
     if converted is None:
-        return {CONVERTED_AT: _null_text(n)}
+        return {**out, CONVERTED_AT: _null_text(n)}
     flag = _text(batch, "IsConverted")
     if flag is not None:
         converted = pc.if_else(_is_true(flag), converted, pa.scalar(None, pa.string()))
-    created = _text(batch, "CreatedDate")
     if created is not None:
         conv = pc.utf8_trim_whitespace(converted)
         made = pc.utf8_trim_whitespace(created)
@@ -204,7 +215,7 @@ def _lead_columns(batch: pa.RecordBatch) -> dict[str, pa.Array]:
         made_day = pc.utf8_slice_codeunits(made, 0, 10)
         too_early = pc.and_(pc.and_(date_only, iso_created), pc.less_equal(conv, made_day))
         converted = pc.if_else(pc.fill_null(too_early, False), created, converted)
-    return {CONVERTED_AT: converted}
+    return {**out, CONVERTED_AT: converted}
 
 
 def _opportunity_columns(batch: pa.RecordBatch) -> dict[str, pa.Array]:
@@ -262,7 +273,7 @@ def _lead() -> list[EntitySpec]:
     transitions = EntitySpec("stage_transitions", [
         _f("entity_type", const="lead"), _f("entity_id", "Id"), _source(),
     ], unpivot=[
-        UnpivotSpec("CreatedDate", {"to_stage": "inquiry"}, "occurred_at"),
+        UnpivotSpec(CREATED_AT, {"to_stage": "inquiry"}, "occurred_at"),
         UnpivotSpec(CONVERTED_AT, {"to_stage": "converted"}, "occurred_at"),
     ])
     return [contacts, transitions]
@@ -359,7 +370,7 @@ class SalesforceObject:
     derive: Callable[[pa.RecordBatch], dict[str, pa.Array]] | None = None
     consumed: tuple[str, ...] = ()  # read by ``derive``: not copied into custom
     keep: tuple[str, ...] = ()  # mapped, but also copied into custom (the mapping is lossy)
-    aliases: tuple[str, ...] = field(default=())
+    aliases: tuple[str, ...] = ()  # file-name stems besides the lower-case API name
 
 
 OBJECTS: tuple[SalesforceObject, ...] = (

@@ -1,0 +1,1 @@
+"""Analytics: funnel, attribution, scoring, forecast, campaigns, content (pure queries + math)."""

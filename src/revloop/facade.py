@@ -1,0 +1,136 @@
+"""The one import surface the interfaces (CLI, API, web) use. No SQL and no I/O formatting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from revloop.ingest.adapters import get_adapter
+from revloop.ingest.pipeline import ImportOptions, ImportResult, ProgressHook, run_import
+from revloop.ingest.readers import ReadOptions
+from revloop.model.build import BuildOptions, StepHook, build
+from revloop.model.schema import ENTITIES
+from revloop.model.schema_doc import schema_markdown
+from revloop.settings import Settings, load_settings
+from revloop.store import Store, connect
+
+__all__ = [
+    "ImportResult",
+    "build_model",
+    "import_files",
+    "open_store",
+    "quarantine_export",
+    "quarantine_rows",
+    "schema_markdown",
+    "status",
+]
+
+
+def open_store(db: str | None = None, settings: Settings | None = None) -> Store:
+    """The store at ``db`` (or the configured one), with its tables created."""
+    s = settings or load_settings()
+    return connect(db or s.db, spark_warehouse=s.spark_warehouse)
+
+
+def import_files(
+    store: Store,
+    source: str,
+    paths: Sequence[str | Path],
+    *,
+    mapping: str | Path | None = None,
+    entity: str | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    settings: Settings | None = None,
+    progress: ProgressHook | None = None,
+) -> ImportResult:
+    """Import files of ``source`` (canonical, salesforce, hubspot, mapped) in one transaction."""
+    s = settings or load_settings()
+    adapter = get_adapter(source, entity=entity, mapping=mapping)
+    read = ReadOptions(delimiter=delimiter, encoding=encoding, batch_rows=s.batch_rows,
+                       max_field_bytes=s.max_field_bytes)
+    return run_import(store, adapter, paths, ImportOptions(read=read), progress)
+
+
+def build_model(store: Store, settings: Settings | None = None,
+                step: StepHook | None = None) -> dict[str, int]:
+    """Rebuild staging, intermediate and mart tables; row counts of the marts."""
+    s = settings or load_settings()
+    return build(store, BuildOptions(free_mail_domains=s.free_mail_domains), step)
+
+
+@dataclass
+class StoreStatus:
+    """What is in a store."""
+
+    url: str
+    engine: str
+    raw: dict[str, int]
+    marts: dict[str, int]
+    quarantined: int
+    imports: list[dict[str, Any]]
+    data_issues: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def status(store: Store, last_imports: int = 5) -> StoreStatus:
+    """Row counts of raw tables and marts, the quarantine size and the latest imports."""
+    tables = set(store.list_tables())
+    raw = {e.name: store.count(e.raw_table) for e in ENTITIES}
+    marts = {e.name: store.count(e.name) for e in ENTITIES if e.name in tables}
+    imports: list[dict[str, Any]] = []
+    if store.count("imports"):
+        t = store.table("imports")
+        rows = t.order_by(t.finished_at.desc()).limit(last_imports).to_pyarrow().to_pylist()
+        for r in rows:
+            r["files"] = json.loads(r["files"])
+            r.pop("entities", None)
+            for k in ("started_at", "finished_at"):
+                r[k] = r[k].isoformat() if r[k] is not None else None
+            imports.append(r)
+    return StoreStatus(
+        url=store.url, engine=store.engine, raw=raw, marts=marts,
+        quarantined=store.count("quarantine"), imports=imports,
+        data_issues=store.count("data_issues") if "data_issues" in tables else None,
+    )
+
+
+def quarantine_rows(store: Store, *, entity: str | None = None, import_id: str | None = None,
+                    limit: int | None = 50) -> list[dict[str, Any]]:
+    """Quarantined rows, newest first, optionally filtered."""
+    t = store.table("quarantine")
+    if entity:
+        t = t.filter(t.entity == entity)
+    if import_id:
+        t = t.filter(t.import_id == import_id)
+    t = t.order_by([t.quarantined_at.desc(), t.source_file, t.line])
+    if limit:
+        t = t.limit(limit)
+    rows = t.to_pyarrow().to_pylist()
+    for r in rows:
+        r["quarantined_at"] = r["quarantined_at"].isoformat() if r["quarantined_at"] else None
+    return rows
+
+
+def quarantine_export(store: Store, path: str | Path, *, entity: str | None = None,
+                      import_id: str | None = None) -> int:
+    """Write the quarantine (filtered) to CSV or Parquet by the file's suffix; rows written."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    rows = quarantine_rows(store, entity=entity, import_id=import_id, limit=None)
+    table = pa.Table.from_pylist(rows) if rows else store.table("quarantine").limit(0) \
+        .to_pyarrow()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() in (".parquet", ".pq"):
+        pq.write_table(table, out)
+    else:
+        pacsv.write_csv(table, out)
+    return table.num_rows

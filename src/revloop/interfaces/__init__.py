@@ -1,0 +1,1 @@
+"""Interfaces: CLI, API and web pages; they call the facade only."""

@@ -1,0 +1,1 @@
+"""The canonical revenue schema and the build (staging → intermediate → marts)."""

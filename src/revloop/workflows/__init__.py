@@ -1,0 +1,1 @@
+"""Stateful workflows: routing, SLA clocks, recycling, scheduled jobs."""
