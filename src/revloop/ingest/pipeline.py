@@ -148,7 +148,8 @@ def run_import(
     seq = 0
     with store.transaction() as tx:
         for ent in sorted({s.entity for _, specs in plans for s in specs}):
-            tx.create_stage(f"stage_{ent}", entity_columns(ENTITY_BY_NAME[ent]) + STAGE_EXTRA)
+            tx.create_stage(f"stage_{ent}", entity_columns(ENTITY_BY_NAME[ent]) + STAGE_EXTRA,
+                            ENTITY_BY_NAME[ent])
             counts[ent] = EntityCounts()
         for src, specs in plans:
             file = str(src.path.resolve())

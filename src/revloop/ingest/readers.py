@@ -48,7 +48,7 @@ class ReadOptions:
     encoding: str = "utf-8"
     batch_rows: int = 250_000
     max_field_bytes: int = 1 << 20
-    block_bytes: int = 64 << 20  # also the longest single value a CSV reader accepts
+    block_bytes: int = 16 << 20  # also the longest single value a CSV reader accepts
 
     @property
     def delimiter_given(self) -> bool:

@@ -1,6 +1,7 @@
 """``connect(url)``: the only place that knows DuckDB, PostgreSQL and Spark apart.
 
-* ``duckdb:///path/to/file.duckdb`` (default ``duckdb:///revloop.duckdb``), ``duckdb://:memory:``
+* ``duckdb:///path/to/file.duckdb`` (default ``duckdb:///revloop.duckdb``), ``duckdb://:memory:``,
+  options ``?memory_limit=2GB&threads=2`` (larger-than-memory work spills to disk)
 * ``postgresql://user:password@host:5432/database``
 * ``spark://local`` (``local[2]``), ``spark://local[4]?warehouse=/data/wh``
 """
@@ -27,11 +28,16 @@ def _open(url: str, spark_warehouse: str) -> Store:
     if scheme == "duckdb":
         from revloop.store.duckdb_store import DuckDBStore
 
-        path = url[len("duckdb://"):]
-        path = path[1:] if path.startswith("/") and not path.startswith("//") else path
-        if path.startswith("/"):  # duckdb:////abs/path
-            path = path
-        return DuckDBStore(path or "revloop.duckdb")
+        rest = url[len("duckdb://"):]
+        path, _, query = rest.partition("?")
+        if path.startswith("/") and path != "/":
+            path = path[1:]  # duckdb:///rel/path → rel/path; duckdb:////abs → /abs
+        params = {k: v[-1] for k, v in parse_qs(query).items()}
+        unknown = set(params) - {"memory_limit", "threads"}
+        if unknown:
+            raise ConfigError(f"unknown DuckDB URL option(s) {', '.join(sorted(unknown))}; "
+                              "use memory_limit and threads")
+        return DuckDBStore(path or "revloop.duckdb", settings=params)
     if scheme in ("postgresql", "postgres"):
         from revloop.store.postgres_store import PostgresStore
 

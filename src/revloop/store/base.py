@@ -71,8 +71,10 @@ class Transaction(ABC):
     """A unit of work on the store: everything in it lands together or not at all."""
 
     @abstractmethod
-    def create_stage(self, name: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
-        """Create an empty private staging table."""
+    def create_stage(
+        self, name: str, columns: Sequence[tuple[str, ColumnType]], entity: Entity | None = None
+    ) -> None:
+        """Create an empty private staging table (for ``entity``'s rows when given)."""
 
     @abstractmethod
     def append(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:

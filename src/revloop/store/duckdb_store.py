@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from revloop.errors import StoreError
 from revloop.model.schema import ColumnType
@@ -32,12 +35,41 @@ _registration = itertools.count()
 
 
 class DuckDBTransaction(SqlTransaction):
+    """Entity stages are spooled to a local Parquet file and loaded with DuckDB's own reader:
+    Arrow batches appended inside a transaction stay in untracked memory until commit, while
+    the Parquet reader keeps memory within ``memory_limit`` whatever the file size."""
+
     dialect = merge_sql.DUCKDB
     type_names = DUCKDB_TYPES
 
-    def __init__(self, con: Any) -> None:
+    def __init__(self, con: Any, spool_dir: Path) -> None:
         super().__init__()
         self.con = con
+        self.spool_dir = spool_dir
+        self.spools: dict[str, tuple[pq.ParquetWriter, Path]] = {}
+
+    def append(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
+        if batch.num_rows == 0:
+            return
+        if name not in self._entities:
+            self._append_arrow(name, batch)
+            return
+        if name not in self.spools:
+            path = self.spool_dir / f"{name}.parquet"
+            self.spools[name] = (pq.ParquetWriter(path, batch.schema), path)
+        writer, _ = self.spools[name]
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        writer.write_table(table)
+
+    def _first(self, stage: str) -> str:
+        spool = self.spools.pop(stage, None)
+        if spool is not None:
+            writer, path = spool
+            writer.close()
+            names = writer.schema.names
+            self.execute(self._insert_sql(stage, f"read_parquet('{path}')", names))
+            path.unlink()
+        return super()._first(stage)
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
@@ -48,14 +80,11 @@ class DuckDBTransaction(SqlTransaction):
     def fetch_arrow(self, sql: str) -> pa.Table:
         return self.con.execute(sql).to_arrow_table()
 
-    def append(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
-        if batch.num_rows == 0:
-            return
+    def _append_arrow(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
         view = f"__rl_batch_{next(_registration)}"
         self.con.register(view, batch)
         try:
-            cols = ", ".join(f'"{c}"' for c in batch.schema.names)
-            self.con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {view}")
+            self.con.execute(self._insert_sql(name, view, batch.schema.names))
         finally:
             self.con.unregister(view)
 
@@ -65,7 +94,7 @@ class DuckDBStore(Store):
 
     engine = "duckdb"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, settings: dict[str, str] | None = None) -> None:
         self.url = f"duckdb:///{path}"
         self.path = path
         if path != ":memory:":
@@ -75,6 +104,10 @@ class DuckDBStore(Store):
         except Exception as exc:  # duckdb raises IOException for locked/corrupt files
             raise StoreError(f"cannot open DuckDB store {path!r}: {exc}") from exc
         self.con = self._ibis.con
+        # Every read orders explicitly; not preserving insertion order lets big inserts stream.
+        self.con.execute("SET preserve_insertion_order = false")
+        for name, value in (settings or {}).items():
+            self.con.execute(f"SET {name} = '{value}'")
 
     @property
     def ibis(self) -> Any:
@@ -93,13 +126,17 @@ class DuckDBStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[DuckDBTransaction]:
+        spool = Path(tempfile.mkdtemp(prefix="revloop-spool-"))
         self.con.execute("BEGIN TRANSACTION")
         try:
-            yield DuckDBTransaction(self.con)
+            yield DuckDBTransaction(self.con, spool)
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        else:
+            self.con.execute("COMMIT")
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
 
     def replace_table(self, name: str, expr: Any) -> None:
         sql = self._ibis.compile(expr)

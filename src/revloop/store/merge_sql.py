@@ -125,3 +125,37 @@ def new_rows_select(entity: Entity, unique: str, classified: str, import_id: str
 def changed_keys_select(classified: str) -> str:
     """Keys whose stored version is replaced."""
     return f"SELECT _key FROM {classified} WHERE old_hash IS NOT NULL AND old_hash <> _hash"
+
+
+# -- In-place variant for engines with DELETE (DuckDB, PostgreSQL): no full copies of the stage.
+
+def later_repeats_delete(stage: str, first: str) -> str:
+    """Remove every row of a repeated key but its first from the (keyed) stage."""
+    return (
+        f"DELETE FROM {stage} WHERE _seq IN (SELECT k._seq FROM {stage} k JOIN {first} f "
+        f"ON k._key = f._key WHERE k._seq <> f.first_seq)"
+    )
+
+
+def stored_class_counts_select(stage: str, raw: str) -> str:
+    """Inserted, updated and already-stored counts of a stage holding unique keys."""
+    return class_counts_select(f"({classified_select(stage, raw)}) c")
+
+
+def changed_delete(stage: str, raw: str) -> str:
+    """Drop the stored versions that the stage replaces."""
+    return (
+        f"DELETE FROM {raw} WHERE _key IN (SELECT u._key FROM {stage} u JOIN {raw} r "
+        f"ON u._key = r._key WHERE u._hash <> r._hash)"
+    )
+
+
+def new_rows_insert(entity: Entity, stage: str, raw: str, import_id: str) -> str:
+    """Insert staged rows whose key is not stored (after :func:`changed_delete`)."""
+    cols = ", ".join(entity.column_names)
+    ucols = ", ".join(f"u.{c}" for c in entity.column_names)
+    return (
+        f"INSERT INTO {raw} ({cols}, _key, _hash, _import_id) "
+        f"SELECT {ucols}, u._key, u._hash, '{import_id}' FROM {stage} u "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE r._key = u._key)"
+    )

@@ -73,10 +73,18 @@ class PostgresTransaction(SqlTransaction):
         buf = io.BytesIO()
         pacsv.write_csv(batch, buf, write_options=_CSV_OPTIONS)
         cols = ", ".join(f'"{c}"' for c in batch.schema.names)
+        target = name
+        if name in self._entities:  # COPY into a twin, then add key and hash in SQL
+            target = f"{name}__copy"
+            self.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} AS SELECT {cols} FROM "
+                         f"{name} WHERE false")
         with self.con.cursor().copy(
-            f"COPY {name} ({cols}) FROM STDIN WITH (FORMAT csv)".encode()
+            f"COPY {target} ({cols}) FROM STDIN WITH (FORMAT csv)".encode()
         ) as copy:
             copy.write(buf.getbuffer())
+        if target != name:
+            self.execute(self._insert_sql(name, target, batch.schema.names))
+            self.execute(f"TRUNCATE {target}")
 
 
 class PostgresStore(Store):

@@ -107,7 +107,9 @@ class SparkTransaction(Transaction):
         self.schemas: dict[str, pa.Schema] = {}
         self.pending: list[tuple[str, Path]] = []
 
-    def create_stage(self, name: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
+    def create_stage(
+        self, name: str, columns: Sequence[tuple[str, ColumnType]], entity: Entity | None = None
+    ) -> None:
         self.schemas[name] = pa.schema([pa.field(n, ARROW_TYPES[t]) for n, t in columns])
 
     def clear_stage(self, name: str) -> None:

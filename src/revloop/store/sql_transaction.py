@@ -21,6 +21,7 @@ class SqlTransaction(Transaction):
 
     def __init__(self) -> None:
         self._prepared: set[str] = set()
+        self._entities: dict[str, Entity] = {}
 
     @abstractmethod
     def execute(self, sql: str) -> None:
@@ -34,13 +35,30 @@ class SqlTransaction(Transaction):
     def fetch_arrow(self, sql: str) -> pa.Table:
         """Run a query and return Arrow."""
 
-    def create_stage(self, name: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
-        cols = ", ".join(f'"{n}" {self.type_names[t]}' for n, t in columns)
+    def create_stage(
+        self, name: str, columns: Sequence[tuple[str, ColumnType]], entity: Entity | None = None
+    ) -> None:
+        extra = [("_key", ColumnType.STRING), ("_hash", ColumnType.STRING)] if entity else []
+        cols = ", ".join(f'"{n}" {self.type_names[t]}' for n, t in [*columns, *extra])
         self.execute(f"DROP TABLE IF EXISTS {name}")
         self.execute(f"CREATE TEMP TABLE {name} ({cols})")
+        if entity is not None:
+            self._entities[name] = entity
 
     def clear_stage(self, name: str) -> None:
         self.execute(f"DELETE FROM {name}")
+
+    def _insert_sql(self, name: str, source: str, names: Sequence[str]) -> str:
+        """INSERT of Arrow columns into a table; entity stages also get key and hash."""
+        cols = ", ".join(f'"{c}"' for c in names)
+        entity = self._entities.get(name)
+        if entity is None:
+            return f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {source}"
+        d = self.dialect
+        return (
+            f"INSERT INTO {name} ({cols}, _key, _hash) SELECT {cols}, "
+            f"{merge_sql.key_expr(entity, d)}, {merge_sql.hash_expr(entity, d)} FROM {source}"
+        )
 
     def append_new(
         self, name: str, table: pa.Table, key: tuple[str, ...],
@@ -56,50 +74,38 @@ class SqlTransaction(Transaction):
         self.execute(f"DROP TABLE {stage}")
         return int(self.fetch(f"SELECT count(*) FROM {name}")[0][0]) - before
 
-    def _prepare(self, entity: Entity, stage: str) -> tuple[str, str]:
-        keyed, first = f"{stage}__k", f"{stage}__f"
+    def _first(self, stage: str) -> str:
+        first = f"{stage}__f"
         if stage not in self._prepared:
-            d = self.dialect
-            self.execute(f"CREATE TEMP TABLE {keyed} AS {merge_sql.keyed_select(entity, stage, d)}")
-            self.execute(f"CREATE TEMP TABLE {first} AS {merge_sql.first_seen_select(keyed)}")
+            self.execute(f"DROP TABLE IF EXISTS {first}")
+            self.execute(f"CREATE TEMP TABLE {first} AS {merge_sql.first_seen_select(stage)}")
             self._prepared.add(stage)
-        return keyed, first
+        return first
 
     def conflicts(self, entity: Entity, stage: str) -> pa.Table:
-        keyed, first = self._prepare(entity, stage)
-        return self.fetch_arrow(merge_sql.conflicts_select(keyed, first))
+        return self.fetch_arrow(merge_sql.conflicts_select(stage, self._first(stage)))
 
     def merge(self, entity: Entity, stage: str, import_id: str) -> MergeCounts:
-        keyed, first = self._prepare(entity, stage)
-        unique, classified = f"{stage}__u", f"{stage}__c"
+        first = self._first(stage)
         raw = entity.raw_table
-        staged = int(self.fetch(f"SELECT count(*) FROM {keyed}")[0][0])
-        dups, conflicts = (int(v) for v in self.fetch(merge_sql.repeat_counts_select(keyed, first))[0])
-        self.execute(f"CREATE TEMP TABLE {unique} AS {merge_sql.unique_select(keyed, first)}")
-        self.execute(
-            f"CREATE TEMP TABLE {classified} AS {merge_sql.classified_select(unique, raw)}"
-        )
+        staged = int(self.fetch(f"SELECT count(*) FROM {stage}")[0][0])
+        dups, conflicts = (int(v) for v in self.fetch(
+            merge_sql.repeat_counts_select(stage, first))[0])
+        if dups or conflicts:
+            self.execute(merge_sql.later_repeats_delete(stage, first))
         inserted, updated, stored_dups = (
-            int(v) for v in self.fetch(merge_sql.class_counts_select(classified))[0]
+            int(v) for v in self.fetch(merge_sql.stored_class_counts_select(stage, raw))[0]
         )
         if updated:
-            self.execute(
-                f"DELETE FROM {raw} WHERE _key IN ({merge_sql.changed_keys_select(classified)})"
-            )
+            self.execute(merge_sql.changed_delete(stage, raw))
         if inserted or updated:
-            self.execute(
-                f"INSERT INTO {raw} "
-                f"{merge_sql.new_rows_select(entity, unique, classified, import_id)}"
-            )
-        for name in (classified, unique, first, keyed):
-            self.execute(f"DROP TABLE {name}")
+            self.execute(merge_sql.new_rows_insert(entity, stage, raw, import_id))
+        self.execute(f"DROP TABLE {first}")
+        self.execute(f"DROP TABLE {stage}")
         self._prepared.discard(stage)
         return MergeCounts(
-            staged=staged,
-            inserted=inserted,
-            updated=updated,
-            duplicates=dups + stored_dups,
-            conflicts=conflicts,
+            staged=staged, inserted=inserted, updated=updated,
+            duplicates=dups + stored_dups, conflicts=conflicts,
         )
 
 
