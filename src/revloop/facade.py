@@ -12,7 +12,7 @@ from revloop.ingest.adapters import get_adapter
 from revloop.ingest.pipeline import ImportOptions, ImportResult, ProgressHook, run_import
 from revloop.ingest.readers import ReadOptions
 from revloop.model.build import BuildOptions, StepHook, build
-from revloop.model.schema import ENTITIES
+from revloop.schema import ENTITIES
 from revloop.model.schema_doc import schema_markdown
 from revloop.settings import Settings, load_settings
 from revloop.store import Store, connect
@@ -111,7 +111,7 @@ def quarantine_rows(store: Store, *, entity: str | None = None, import_id: str |
     t = t.order_by([t.quarantined_at.desc(), t.source_file, t.line])
     if limit:
         t = t.limit(limit)
-    rows = t.to_pyarrow().to_pylist()
+    rows: list[dict[str, Any]] = t.to_pyarrow().to_pylist()
     for r in rows:
         r["quarantined_at"] = r["quarantined_at"].isoformat() if r["quarantined_at"] else None
     return rows
@@ -133,4 +133,4 @@ def quarantine_export(store: Store, path: str | Path, *, entity: str | None = No
         pq.write_table(table, out)
     else:
         pacsv.write_csv(table, out)
-    return table.num_rows
+    return int(table.num_rows)

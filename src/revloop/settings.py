@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         # A shared deployment must not silently write to a file next to the working directory.
         if self.environment == "production" and self.db.startswith("duckdb:///revloop.duckdb"):
-            raise ValueError("REVLOOP_DB must be set explicitly when REVLOOP_ENVIRONMENT=production")
+            raise ValueError(
+                "REVLOOP_DB must be set explicitly when REVLOOP_ENVIRONMENT=production")
         return self
 
     @classmethod

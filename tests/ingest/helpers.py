@@ -8,7 +8,7 @@ from typing import Any
 from revloop.ingest.adapters import get_adapter
 from revloop.ingest.pipeline import ImportOptions, ImportResult, run_import
 from revloop.ingest.readers import ReadOptions
-from revloop.model.schema import ENTITIES
+from revloop.schema import ENTITIES
 from revloop.store import Store
 
 

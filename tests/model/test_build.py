@@ -57,7 +57,8 @@ def test_identity_resolution_by_hand(backend: Store, tmp_path: Path) -> None:
     # both histories kept under the surviving id
     st = _frame(backend, "stage_transitions")
     people = st[st.entity_type.isin(["lead", "contact"])]
-    assert sorted(zip(people.entity_id, people.original_entity_id, people.to_stage)) == [
+    assert sorted(zip(people.entity_id, people.original_entity_id, people.to_stage,
+                      strict=True)) == [
         ("c-1", "c-1", "sql"), ("c-1", "c-4", "mql"), ("c-1", "l-1", "inquiry"),
         ("c-1", "l-1", "mql")]
     roles = _frame(backend, "opportunity_contacts")

@@ -33,7 +33,8 @@ contact,c-1,sql,2024-01-10T09:00:00
 contact,c-4,mql,2024-02-02T09:00:00
 opportunity,o-1,discovery,2024-02-10T09:00:00
 """
-OPPORTUNITIES = """opportunity_id,account_id,amount,stage,created_at,close_date,is_closed,is_won,owner_id
+OPPORTUNITIES = """\
+opportunity_id,account_id,amount,stage,created_at,close_date,is_closed,is_won,owner_id
 o-1,acc-1,50000,closed_won,2024-02-10T09:00:00,2024-04-10,true,true,u-1
 o-2,acc-9,1000,discovery,2024-03-01T09:00:00,2024-06-30,false,false,u-1
 """

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from revloop.errors import InputFileError
 from revloop.ingest.readers import BadRow
-from revloop.model.schema import Column, ColumnType, Entity
+from revloop.schema import Column, ColumnType, Entity
 from revloop.store.base import ARROW_TYPES
 
 CHECK_PREFIX = "__check__"
@@ -298,7 +298,7 @@ def _parse_iso(text: pa.Array) -> pa.Array:
 
 def _cast_each(values: pa.Array, target: pa.DataType) -> pa.Array:
     """Element-wise cast, NULL where a value does not parse (slow path, only on bad data)."""
-    out = []
+    out: list[object] = []
     for v in values.to_pylist():
         if v is None:
             out.append(None)

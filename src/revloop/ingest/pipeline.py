@@ -21,7 +21,7 @@ from revloop.ingest.adapters.base import Adapter
 from revloop.ingest.coerce import CoerceOptions, coerce
 from revloop.ingest.readers import BadRow, ReadOptions, SourceFile, open_file
 from revloop.ingest.spec import EntitySpec, apply_spec
-from revloop.model.schema import (
+from revloop.schema import (
     ENTITY_BY_NAME,
     IMPORT_COLUMNS,
     QUARANTINE_COLUMNS,

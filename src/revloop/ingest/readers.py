@@ -247,7 +247,8 @@ class SourceFile:
                 self.rows_read += 1
                 for n in names:
                     v = record.get(n)
-                    rows[n].append(None if v is None else v if isinstance(v, str) else json.dumps(v))
+                    value: str | None = v if v is None or isinstance(v, str) else json.dumps(v)
+                    rows[n].append(value)
                 lines.append(number)
                 if len(lines) >= self.options.batch_rows:
                     yield _text_batch(rows, lines)
@@ -404,10 +405,10 @@ def _read_header(p: Path, opts: ReadOptions, delimiter: str) -> tuple[list[str],
             raise InputFileError(str(p), f"the header names column {n!r} twice",
                                  code="duplicate_column")
         seen.add(n)
-    if not head.split(b"\n", 1)[1:] or not head.split(b"\n", 1)[1].strip():
-        if p.stat().st_size <= len(head) + (3 if had_bom else 0):
-            raise InputFileError(str(p), "the file has a header but no data rows",
-                                 code="empty_file")
+    body = head.split(b"\n", 1)[1] if b"\n" in head else b""
+    if not body.strip() and p.stat().st_size <= len(head) + (3 if had_bom else 0):
+        raise InputFileError(str(p), "the file has a header but no data rows",
+                             code="empty_file")
     return names, trailing, had_bom
 
 

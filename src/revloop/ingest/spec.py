@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from revloop.ingest.coerce import json_objects
-from revloop.model.schema import ColumnType, Entity, entity
+from revloop.schema import ColumnType, Entity, entity
 
 Transform = Callable[[pa.Array], pa.Array]
 CHECK_PREFIX = "__check__"  # source columns carried along only to be type-checked
@@ -170,7 +170,8 @@ def apply_spec(spec: EntitySpec, batch: pa.RecordBatch, mapped_elsewhere: set[st
             keep = pc.and_(keep, pc.is_in(pc.utf8_lower(_text(batch, spec.where)), allowed))
         batch = batch.filter(pc.fill_null(keep, False))
     if spec.unpivot:
-        parts = [_unpivot_part(spec, u, batch, present) for u in spec.unpivot if u.column in present]
+        parts = [_unpivot_part(spec, u, batch, present)
+                 for u in spec.unpivot if u.column in present]
         parts = [p for p in parts if p.num_rows]
         if not parts:
             return _project(spec, batch.slice(0, 0), present, mapped_elsewhere)

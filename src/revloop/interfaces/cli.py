@@ -238,7 +238,7 @@ def status(as_json: JsonOpt = False) -> None:
 def schema(as_json: JsonOpt = False,
            markdown: Annotated[bool, typer.Option(help="Print docs/schema.md.")] = False) -> None:
     """The canonical schema (entities, columns, types, keys)."""
-    from revloop.model.schema import ENTITIES
+    from revloop.schema import ENTITIES
 
     if markdown:
         sys.stdout.write(facade.schema_markdown())

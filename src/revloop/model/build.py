@@ -23,7 +23,7 @@ from typing import Any
 import ibis
 from ibis import _
 
-from revloop.model.schema import ENTITIES, ENTITY_BY_NAME, META_COLUMNS
+from revloop.schema import ENTITIES, ENTITY_BY_NAME, META_COLUMNS
 from revloop.store.base import Store
 
 StepHook = Callable[[str], None]

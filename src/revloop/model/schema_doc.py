@@ -1,8 +1,8 @@
-"""``docs/schema.md``, generated from :mod:`revloop.model.schema` (a test fails on drift)."""
+"""``docs/schema.md``, generated from :mod:`revloop.schema` (a test fails on drift)."""
 
 from __future__ import annotations
 
-from revloop.model.schema import ENTITIES, IMPORT_COLUMNS, META_COLUMNS, QUARANTINE_COLUMNS
+from revloop.schema import ENTITIES, IMPORT_COLUMNS, META_COLUMNS, QUARANTINE_COLUMNS
 
 HEADER = """# The canonical schema
 

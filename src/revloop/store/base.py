@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from revloop.model.schema import (
+from revloop.schema import (
     ENTITIES,
     IMPORT_COLUMNS,
     META_COLUMNS,
@@ -166,5 +166,6 @@ class Store(ABC):
 def batches_of(table: pa.Table | Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
     """Record batches of a table or an iterable of batches."""
     if isinstance(table, pa.Table):
-        return table.to_batches()
+        batches: list[pa.RecordBatch] = table.to_batches()
+        return batches
     return table

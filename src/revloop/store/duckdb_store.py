@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from revloop.errors import StoreError
-from revloop.model.schema import ColumnType
+from revloop.schema import ColumnType
 from revloop.store import merge_sql
 from revloop.store.base import Store
 from revloop.store.sql_transaction import SqlTransaction

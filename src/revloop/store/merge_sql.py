@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from revloop.model.schema import Entity
+from revloop.schema import Entity
 
 
 @dataclass(frozen=True)

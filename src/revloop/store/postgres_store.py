@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from revloop.errors import StoreError
-from revloop.model.schema import ColumnType
+from revloop.schema import ColumnType
 from revloop.store import merge_sql
 from revloop.store.base import Store
 from revloop.store.sql_transaction import SqlTransaction
@@ -121,7 +121,8 @@ class PostgresStore(Store):
         with self.con.transaction():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})".encode())
             if any(n == "_key" for n, _ in columns):
-                self.con.execute(f"CREATE INDEX IF NOT EXISTS {name}__key ON {name} (_key)".encode())
+                self.con.execute(
+                    f"CREATE INDEX IF NOT EXISTS {name}__key ON {name} (_key)".encode())
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresTransaction]:

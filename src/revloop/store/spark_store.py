@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from revloop.model.schema import ColumnType, Entity
+from revloop.schema import ColumnType, Entity
 from revloop.store import merge_sql
 from revloop.store.base import ARROW_TYPES, MergeCounts, Store, Transaction
 
@@ -142,7 +142,7 @@ class SparkTransaction(Transaction):
         fresh = [tuple(r.values()) not in seen for r in table.select(list(key)).to_pylist()]
         new = table.filter(pa.array(fresh, pa.bool_()))
         self.append(name, new)
-        return new.num_rows
+        return int(new.num_rows)
 
     def _view(self, name: str) -> str:
         writer = self.writers.pop(name, None)
@@ -186,7 +186,8 @@ class SparkTransaction(Transaction):
             merge_sql.class_counts_select(classified)
         ).collect()[0]
         if inserted or updated:
-            cols = ", ".join(f"r.{c}" for c in [*entity.column_names, "_key", "_hash", "_import_id"])
+            names = [*entity.column_names, "_key", "_hash", "_import_id"]
+            cols = ", ".join(f"r.{c}" for c in names)
             merged = session.sql(
                 f"SELECT {cols} FROM {raw} r LEFT ANTI JOIN "
                 f"({merge_sql.changed_keys_select(classified)}) c ON r._key = c._key "

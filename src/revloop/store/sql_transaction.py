@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from revloop.model.schema import ColumnType, Entity
+from revloop.schema import ColumnType, Entity
 from revloop.store import merge_sql
 from revloop.store.base import MergeCounts, Transaction
 

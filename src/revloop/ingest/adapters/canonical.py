@@ -6,7 +6,7 @@ from revloop.errors import InputFileError
 from revloop.ingest.adapters.base import Adapter, match_object
 from revloop.ingest.readers import SourceFile
 from revloop.ingest.spec import EntitySpec, FieldSpec
-from revloop.model.schema import ENTITY_BY_NAME
+from revloop.schema import ENTITY_BY_NAME
 
 _OBJECTS = {name: name for name in ENTITY_BY_NAME} | {
     name.rstrip("s"): name for name in ENTITY_BY_NAME if name.endswith("s")

@@ -10,6 +10,7 @@ See ``docs/mapping.md`` and ``examples/*.yaml``.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +23,7 @@ from revloop.errors import ConfigError, InputFileError
 from revloop.ingest.adapters.base import Adapter
 from revloop.ingest.readers import SourceFile
 from revloop.ingest.spec import TRANSFORMS, EntitySpec, FieldSpec
-from revloop.model.schema import ENTITY_BY_NAME, ColumnType
+from revloop.schema import ENTITY_BY_NAME, ColumnType
 
 _TYPE_NAMES = ", ".join(t.value for t in ColumnType)
 
@@ -161,7 +162,7 @@ class MappedAdapter(Adapter):
         specs = []
         for em in fm.entities:
             fields: list[FieldSpec] = []
-            formats: dict[str, list[str]] = {}
+            formats: dict[str, Sequence[str]] = {}
             required: list[str] = []
             for target, fmap in em.fields.items():
                 f = FieldMap(column=fmap) if isinstance(fmap, str) else fmap

@@ -66,7 +66,7 @@ from revloop.errors import InputFileError
 from revloop.ingest.adapters.base import Adapter, match_object
 from revloop.ingest.readers import SourceFile
 from revloop.ingest.spec import EntitySpec, FieldSpec, Transform, UnpivotSpec
-from revloop.model.schema import CHANNELS, OPPORTUNITY_TYPES
+from revloop.schema import CHANNELS, OPPORTUNITY_TYPES
 
 SOURCE = "salesforce"
 

@@ -62,7 +62,7 @@ class Entity:
         return f"raw_{self.name}"
 
 
-S, I, N, A, B, D, T, J = (
+S, INT, N, A, B, D, T, J = (
     ColumnType.STRING, ColumnType.INTEGER, ColumnType.NUMBER, ColumnType.AMOUNT,
     ColumnType.BOOLEAN, ColumnType.DATE, ColumnType.TIMESTAMP, ColumnType.JSON,
 )
@@ -93,7 +93,7 @@ ENTITIES: tuple[Entity, ...] = (
             Column("name", S, "Company name"),
             Column("domain", S, "Web domain, lower case without www. (e.g. acme.com)"),
             Column("industry", S, "Industry"),
-            Column("employees", I, "Number of employees"),
+            Column("employees", INT, "Number of employees"),
             Column("annual_revenue", A, "Annual revenue in the account's currency"),
             Column("country", S, "Country"),
             Column("region", S, "Region or state"),
@@ -333,13 +333,13 @@ META_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
 )
 
 QUARANTINE_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
-    ("import_id", S), ("entity", S), ("source_file", S), ("line", I), ("column_name", S),
+    ("import_id", S), ("entity", S), ("source_file", S), ("line", INT), ("column_name", S),
     ("value", S), ("code", S), ("reason", S), ("record", J), ("quarantined_at", T),
 )
 
 IMPORT_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("import_id", S), ("source", S), ("files", J), ("started_at", T), ("finished_at", T),
-    ("read", I), ("stored", I), ("duplicates", I), ("quarantined", I), ("entities", J),
+    ("read", INT), ("stored", INT), ("duplicates", INT), ("quarantined", INT), ("entities", J),
 )
 
 
