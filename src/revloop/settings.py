@@ -59,9 +59,8 @@ class Settings(BaseSettings):
     @field_validator("free_mail_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(d.strip().lower() for d in value.split(",") if d.strip())
-        return value
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(str(d).strip().lower() for d in items if str(d).strip())
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
