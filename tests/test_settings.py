@@ -37,5 +37,5 @@ def test_production_refuses_the_default_store(monkeypatch: pytest.MonkeyPatch,
 def test_bad_toml_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "revloop.toml").write_text("db = \n")
-    with pytest.raises(ConfigError, match="revloop.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"revloop\.toml: not valid TOML"):
         load_settings()

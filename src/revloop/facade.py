@@ -12,8 +12,8 @@ from revloop.ingest.adapters import get_adapter
 from revloop.ingest.pipeline import ImportOptions, ImportResult, ProgressHook, run_import
 from revloop.ingest.readers import ReadOptions
 from revloop.model.build import BuildOptions, StepHook, build
-from revloop.schema import ENTITIES
 from revloop.model.schema_doc import schema_markdown
+from revloop.schema import ENTITIES
 from revloop.settings import Settings, load_settings
 from revloop.store import Store, connect
 

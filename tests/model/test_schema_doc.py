@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from revloop.schema import ENTITIES
 from revloop.model.schema_doc import schema_markdown
+from revloop.schema import ENTITIES
 from tests.conftest import ROOT
 
 
