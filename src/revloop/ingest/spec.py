@@ -58,9 +58,10 @@ class FieldSpec:
     values: dict[str, str | None] | None = None  # value map, matched case-insensitively
     transform: str | Transform | None = None
     template: str | None = None  # e.g. "sf-{Id}" (source columns in braces)
+    fallback: Sequence[str] = ()  # columns tried in order where ``source`` is empty
 
     def source_columns(self) -> list[str]:
-        cols = [self.source] if self.source else []
+        cols = [self.source, *self.fallback] if self.source else list(self.fallback)
         if self.template:
             cols += _template_columns(self.template)
         return cols
@@ -134,6 +135,10 @@ def _field(spec: FieldSpec, batch: pa.RecordBatch, n: int, present: set[str]) ->
         values = batch.column(spec.source)
     else:
         values = pa.nulls(n, pa.string())
+    for other in spec.fallback:
+        if other in present:
+            text = values if pa.types.is_string(values.type) else values.cast(pa.string())
+            values = pc.if_else(_empty(text), _text(batch, other), text)
     if spec.values is not None:
         values = _map_values(values, spec.values)
     if spec.transform is not None:
