@@ -19,6 +19,7 @@ Columns not mapped are kept in ``custom`` (``properties`` for engagements).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -97,7 +98,7 @@ def _fields(*items: FieldSpec | None) -> list[FieldSpec]:
     return [f for f in items if f is not None]
 
 
-def _dates(*columns: str) -> dict[str, tuple[str, ...]]:
+def _dates(*columns: str) -> dict[str, Sequence[str]]:
     return {c: DATE_FORMATS for c in columns}
 
 
