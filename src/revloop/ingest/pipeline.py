@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from revloop.errors import InputFileError
@@ -168,7 +169,8 @@ def run_import(
                     counts[spec.entity].quarantined += len(bad)
                     quarantine.extend(_quarantine_row(spec.entity, file, b) for b in bad)
                     n = typed.num_rows
-                    typed = typed.append_column("_seq", pa.array(range(seq, seq + n), pa.int64()))
+                    typed = typed.append_column(
+                        "_seq", pa.array(np.arange(seq, seq + n, dtype=np.int64)))
                     typed = typed.append_column("_file", pa.array([file] * n, pa.string()))
                     seq += n
                     tx.append(f"stage_{spec.entity}", _order(typed, spec.entity))

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -151,7 +152,7 @@ class SourceFile:
         line = start
         i = 0
         if not skipped:
-            return pa.array(range(start, start + n), pa.int64()), start + n
+            return pa.array(np.arange(start, start + n, dtype=np.int64)), start + n
         while len(out) < n:
             while i < len(skipped) and skipped[i] == line:
                 line += 1
@@ -225,7 +226,7 @@ class SourceFile:
         line = 1
         for batch in pf.iter_batches(batch_size=self.options.batch_rows):
             n = batch.num_rows
-            lines = pa.array(range(line, line + n), pa.int64())
+            lines = pa.array(np.arange(line, line + n, dtype=np.int64))
             line += n
             self.rows_read += n
             yield pa.RecordBatch.from_arrays(

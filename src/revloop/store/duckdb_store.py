@@ -32,6 +32,7 @@ DUCKDB_TYPES: dict[ColumnType, str] = {
 }
 
 _registration = itertools.count()
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 class DuckDBTransaction(SqlTransaction):
@@ -106,7 +107,9 @@ class DuckDBStore(Store):
         self.con = self._ibis.con
         # Every read orders explicitly; not preserving insertion order lets big inserts stream.
         self.con.execute("SET preserve_insertion_order = false")
-        for name, value in (settings or {}).items():
+        # DuckDB's own default (80 % of RAM) lets one import take the machine; larger work
+        # spills to disk instead. Override with ?memory_limit= in the URL.
+        for name, value in {"memory_limit": DEFAULT_MEMORY_LIMIT, **(settings or {})}.items():
             self.con.execute(f"SET {name} = '{value}'")
 
     @property

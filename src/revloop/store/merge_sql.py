@@ -24,9 +24,10 @@ class Dialect:
     text_type: str
     sep: str  # an expression for the key/hash separator character
     null_marker: str  # stands for NULL inside keys and hashes
+    native_hash: bool = False  # a fast multi-argument row hash (DuckDB's hash())
 
 
-DUCKDB = Dialect(text_type="VARCHAR", sep="chr(31)", null_marker="chr(30)")
+DUCKDB = Dialect(text_type="VARCHAR", sep="chr(31)", null_marker="chr(30)", native_hash=True)
 POSTGRES = Dialect(text_type="TEXT", sep="chr(31)", null_marker="chr(30)")
 SPARK = Dialect(text_type="STRING", sep="char(31)", null_marker="char(30)")
 
@@ -44,7 +45,12 @@ def key_expr(entity: Entity, d: Dialect) -> str:
 
 
 def hash_expr(entity: Entity, d: Dialect) -> str:
-    """SQL for the content hash of a row's canonical columns."""
+    """SQL for the content hash of a row's canonical columns.
+
+    Hashes are only ever compared between versions of the same key, so DuckDB's 64-bit row
+    hash is as safe as md5 here and several times faster."""
+    if d.native_hash:
+        return f"cast(hash({', '.join(entity.column_names)}) AS VARCHAR)"
     parts = ", ".join(_text(c, d) for c in entity.column_names)
     return f"md5(concat_ws({d.sep}, {parts}))"
 
@@ -150,12 +156,14 @@ def changed_delete(stage: str, raw: str) -> str:
     )
 
 
-def new_rows_insert(entity: Entity, stage: str, raw: str, import_id: str) -> str:
+def new_rows_insert(entity: Entity, stage: str, raw: str, import_id: str,
+                    anti_join: bool = True) -> str:
     """Insert staged rows whose key is not stored (after :func:`changed_delete`)."""
     cols = ", ".join(entity.column_names)
     ucols = ", ".join(f"u.{c}" for c in entity.column_names)
+    where = (f" WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE r._key = u._key)"
+             if anti_join else "")
     return (
         f"INSERT INTO {raw} ({cols}, _key, _hash, _import_id) "
-        f"SELECT {ucols}, u._key, u._hash, '{import_id}' FROM {stage} u "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE r._key = u._key)"
+        f"SELECT {ucols}, u._key, u._hash, '{import_id}' FROM {stage} u{where}"
     )

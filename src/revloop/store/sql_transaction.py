@@ -93,13 +93,18 @@ class SqlTransaction(Transaction):
             merge_sql.repeat_counts_select(stage, first))[0])
         if dups or conflicts:
             self.execute(merge_sql.later_repeats_delete(stage, first))
-        inserted, updated, stored_dups = (
-            int(v) for v in self.fetch(merge_sql.stored_class_counts_select(stage, raw))[0]
-        )
+        stored_before = int(self.fetch(f"SELECT count(*) FROM {raw}")[0][0])
+        if stored_before == 0:  # nothing to compare with: every unique staged row is new
+            inserted, updated, stored_dups = staged - dups - conflicts, 0, 0
+        else:
+            inserted, updated, stored_dups = (
+                int(v) for v in self.fetch(merge_sql.stored_class_counts_select(stage, raw))[0]
+            )
         if updated:
             self.execute(merge_sql.changed_delete(stage, raw))
         if inserted or updated:
-            self.execute(merge_sql.new_rows_insert(entity, stage, raw, import_id))
+            self.execute(merge_sql.new_rows_insert(entity, stage, raw, import_id,
+                                                   anti_join=stored_before > 0))
         self.execute(f"DROP TABLE {first}")
         self.execute(f"DROP TABLE {stage}")
         self._prepared.discard(stage)
