@@ -21,7 +21,7 @@ echo; echo "== X Education leads (all attributes + converted outcome)"
 $revloop --db "$db" import mapped "$datasets/x_education_lead_scoring/Leads.csv" --mapping examples/x_education.yaml
 echo; echo "== Importing the Olist files again changes nothing"
 $revloop --db "$db" import mapped "$datasets"/olist_marketing_funnel/*.csv --mapping examples/olist.yaml --json \
-  | .venv/bin/python -c 'import json,sys; d=json.load(sys.stdin); print(f"read {d[\"read\"]:,}  stored {d[\"stored\"]:,}  duplicates {d[\"duplicates\"]:,}  quarantined {d[\"quarantined\"]:,}")'
+  | .venv/bin/python -c 'import json, sys; d = json.load(sys.stdin); print("read {read:,}  stored {stored:,}  duplicates {duplicates:,}  quarantined {quarantined:,}".format(**d))'
 echo; echo "== Build"
 $revloop --db "$db" build
 echo

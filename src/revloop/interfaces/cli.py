@@ -34,7 +34,8 @@ quarantine_app = typer.Typer(help="Rows that could not be stored, with the reaso
                              no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 
-out = Console()
+# Piped output (CI logs, `| less`) gets room for the tables instead of rich's 80 columns.
+out = Console() if sys.stdout.isatty() else Console(width=120)
 err = Console(stderr=True)
 _state: dict[str, Any] = {"db": None, "debug": False}
 
