@@ -57,7 +57,8 @@ class DuckDBTransaction(SqlTransaction):
             return
         if name not in self.spools:
             path = self.spool_dir / f"{name}.parquet"
-            self.spools[name] = (pq.ParquetWriter(path, batch.schema), path)
+            # uncompressed: the spool lives seconds and is read once
+            self.spools[name] = (pq.ParquetWriter(path, batch.schema, compression="none"), path)
         writer, _ = self.spools[name]
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         writer.write_table(table)
