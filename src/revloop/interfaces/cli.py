@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from revloop import __version__, facade
-from revloop.errors import RevloopError
+from revloop.interfaces import cli_attribution, cli_funnel, cli_generate, cli_scoring
+from revloop.interfaces.cli_common import (
+    JsonOpt,
+    emit_json,
+    open_store,
+    out,
+    progress_bar,
+    run,
+    state,
+)
 from revloop.settings import load_settings
-from revloop.store import Store
 
 app = typer.Typer(
     name="revloop",
@@ -33,14 +36,9 @@ app = typer.Typer(
 quarantine_app = typer.Typer(help="Rows that could not be stored, with the reason.",
                              no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
-
-# Piped output (CI logs, `| less`) gets room for the tables instead of rich's 80 columns.
-out = Console() if sys.stdout.isatty() else Console(width=120)
-err = Console(stderr=True)
-_state: dict[str, Any] = {"db": None, "debug": False}
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
-T = TypeVar("T")
+# Each capability's commands live in their own module.
+for _module in (cli_generate, cli_funnel, cli_attribution, cli_scoring):
+    _module.register(app)
 
 
 class Source(StrEnum):
@@ -65,57 +63,22 @@ def main_options(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    _state["db"] = db
-    _state["debug"] = debug
-
-
-def _run(fn: Callable[[], T]) -> T:
-    """Run a command body; turn errors into one clear line and a non-zero exit."""
-    try:
-        return fn()
-    except (typer.Exit, typer.Abort):
-        raise
-    except RevloopError as exc:
-        if _state["debug"]:
-            raise
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print("[bold red]interrupted[/]: nothing was written by the unfinished step")
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        if _state["debug"]:
-            raise
-        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for the "
-                  "traceback)", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-
-
-@contextmanager
-def _store() -> Iterator[Store]:
-    store = facade.open_store(_state["db"])
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _emit_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+    state["db"] = db
+    state["debug"] = debug
 
 
 @app.command()
 def init(as_json: JsonOpt = False) -> None:
     """Create the store and its tables (safe to run again)."""
     def body() -> None:
-        with _store() as store:
+        with open_store() as store:
             doc = {"url": store.url, "engine": store.engine, "tables": len(store.list_tables())}
         if as_json:
-            _emit_json(doc)
+            emit_json(doc)
         else:
             out.print(f"Store ready: [bold]{doc['url']}[/] ({doc['engine']}, "
                       f"{doc['tables']} tables)")
-    _run(body)
+    run(body)
 
 
 @app.command("import")
@@ -135,7 +98,7 @@ def import_(
     """Import files in one transaction and print the reconciliation
     (read = stored + duplicates + quarantined). Re-importing a file stores nothing new."""
     def body() -> facade.ImportResult:
-        with _store() as store, _progress(as_json) as progress:
+        with open_store() as store, progress_bar(as_json) as progress:
             tasks: dict[str, Any] = {}
             started = time.perf_counter()
 
@@ -150,9 +113,9 @@ def import_(
                 store, source.value, paths, mapping=mapping, entity=entity, delimiter=sep,
                 encoding=encoding, progress=hook,
             )
-    result = _run(body)
+    result = run(body)
     if as_json:
-        _emit_json(result.to_dict())
+        emit_json(result.to_dict())
         return
     _print_reconciliation(result)
 
@@ -178,27 +141,18 @@ def _print_reconciliation(result: facade.ImportResult) -> None:
         out.print("See why: [bold]revloop quarantine list[/]")
 
 
-@contextmanager
-def _progress(quiet: bool) -> Iterator[Progress]:
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        TimeElapsedColumn(), console=err, transient=True,
-                        disable=quiet or not err.is_terminal)
-    with progress:
-        yield progress
-
-
 @app.command("build")
 def build_(as_json: JsonOpt = False) -> None:
     """Rebuild the model: staging → identity resolution → marts (and data issues)."""
     def body() -> dict[str, int]:
-        with _store() as store, _progress(as_json) as progress:
+        with open_store() as store, progress_bar(as_json) as progress:
             task = progress.add_task("build", total=None)
             return facade.build_model(
                 store, step=lambda name: progress.update(task, description=f"build: {name}",
                                                          advance=1))
-    counts = _run(body)
+    counts = run(body)
     if as_json:
-        _emit_json({"marts": counts})
+        emit_json({"marts": counts})
         return
     table = Table(title="Marts", title_justify="left")
     table.add_column("mart")
@@ -212,11 +166,11 @@ def build_(as_json: JsonOpt = False) -> None:
 def status(as_json: JsonOpt = False) -> None:
     """What the store holds: raw rows, marts, quarantine, latest imports."""
     def body() -> facade.StoreStatus:
-        with _store() as store:
+        with open_store() as store:
             return facade.status(store)
-    st = _run(body)
+    st = run(body)
     if as_json:
-        _emit_json(st.to_dict())
+        emit_json(st.to_dict())
         return
     out.print(f"Store: [bold]{st.url}[/] ({st.engine})")
     table = Table(show_header=True)
@@ -245,7 +199,7 @@ def schema(as_json: JsonOpt = False,
         sys.stdout.write(facade.schema_markdown())
         return
     if as_json:
-        _emit_json({e.name: {"key": list(e.key), "columns": {
+        emit_json({e.name: {"key": list(e.key), "columns": {
             c.name: {"type": c.type.value, "required": c.required, "references": c.references}
             for c in e.columns}} for e in ENTITIES})
         return
@@ -263,12 +217,12 @@ def quarantine_list(
 ) -> None:
     """Quarantined rows: file, line, column, value and the reason."""
     def body() -> list[dict[str, Any]]:
-        with _store() as store:
+        with open_store() as store:
             return facade.quarantine_rows(store, entity=entity, import_id=import_id,
                                           limit=limit or None)
-    rows = _run(body)
+    rows = run(body)
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     if not rows:
         out.print("The quarantine is empty.")
@@ -292,11 +246,11 @@ def quarantine_export(
 ) -> None:
     """Write the quarantine to CSV or Parquet for fixing and re-importing."""
     def body() -> int:
-        with _store() as store:
+        with open_store() as store:
             return facade.quarantine_export(store, path, entity=entity, import_id=import_id)
-    n = _run(body)
+    n = run(body)
     if as_json:
-        _emit_json({"path": str(path), "rows": n})
+        emit_json({"path": str(path), "rows": n})
     else:
         out.print(f"Wrote {n:,} quarantined rows to {path}")
 

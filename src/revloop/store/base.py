@@ -40,6 +40,34 @@ def arrow_schema(columns: Sequence[tuple[str, ColumnType]]) -> pa.Schema:
     return pa.schema([pa.field(name, ARROW_TYPES[kind]) for name, kind in columns])
 
 
+def logical_columns(schema: pa.Schema) -> list[tuple[str, ColumnType]]:
+    """The logical column types of an Arrow schema (the inverse of :func:`arrow_schema`)."""
+    out: list[tuple[str, ColumnType]] = []
+    for f in schema:
+        t = f.type
+        if pa.types.is_boolean(t):
+            kind = ColumnType.BOOLEAN
+        elif pa.types.is_integer(t):
+            kind = ColumnType.INTEGER
+        elif pa.types.is_floating(t) or pa.types.is_decimal(t):
+            kind = ColumnType.NUMBER
+        elif pa.types.is_date(t):
+            kind = ColumnType.DATE
+        elif pa.types.is_timestamp(t):
+            kind = ColumnType.TIMESTAMP
+        elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
+            kind = ColumnType.STRING
+        else:
+            raise TypeError(f"column {f.name!r} has type {t}, which no store column can hold")
+        out.append((f.name, kind))
+    return out
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """``table`` cast to the physical types every store uses (int64, float64, naive µs …)."""
+    return table.cast(arrow_schema(logical_columns(table.schema)))
+
+
 def entity_columns(entity: Entity) -> list[tuple[str, ColumnType]]:
     """Canonical columns of an entity as ``(name, type)`` pairs."""
     return [(c.name, c.type) for c in entity.columns]
@@ -127,6 +155,10 @@ class Store(ABC):
     @abstractmethod
     def replace_table(self, name: str, expr: Any) -> None:
         """Materialise an Ibis expression as table ``name``, replacing it atomically."""
+
+    @abstractmethod
+    def write_arrow(self, name: str, table: pa.Table) -> None:
+        """Store an Arrow table as table ``name``, replacing it atomically (results, truth)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from revloop.errors import StoreError
 from revloop.schema import ColumnType
 from revloop.store import merge_sql
-from revloop.store.base import Store
+from revloop.store.base import Store, conform
 from revloop.store.sql_transaction import SqlTransaction
 
 DUCKDB_TYPES: dict[ColumnType, str] = {
@@ -150,6 +150,19 @@ class DuckDBStore(Store):
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        self.con.execute("COMMIT")
+
+    def write_arrow(self, name: str, table: pa.Table) -> None:
+        view = f"__rl_write_{next(_registration)}"
+        self.con.register(view, conform(table))
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.unregister(view)
         self.con.execute("COMMIT")
 
     def close(self) -> None:

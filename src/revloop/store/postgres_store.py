@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 from revloop.errors import StoreError
 from revloop.schema import ColumnType
 from revloop.store import merge_sql
-from revloop.store.base import Store
+from revloop.store.base import Store, conform, logical_columns
 from revloop.store.sql_transaction import SqlTransaction
 
 POSTGRES_TYPES: dict[ColumnType, str] = {
@@ -134,6 +134,21 @@ class PostgresStore(Store):
         with self.con.transaction():
             self.con.execute(f"DROP TABLE IF EXISTS {name}".encode())
             self.con.execute(f"CREATE TABLE {name} AS {sql}".encode())
+
+    def write_arrow(self, name: str, table: pa.Table) -> None:
+        table = conform(table)
+        cols = ", ".join(f'"{n}" {POSTGRES_TYPES[t]}' for n, t in logical_columns(table.schema))
+        names = ", ".join(f'"{c}"' for c in table.schema.names)
+        with self.con.transaction():
+            self.con.execute(f"DROP TABLE IF EXISTS {name}".encode())
+            self.con.execute(f"CREATE TABLE {name} ({cols})".encode())
+            if table.num_rows:
+                buf = io.BytesIO()
+                pacsv.write_csv(table, buf, write_options=_CSV_OPTIONS)
+                with self.con.cursor().copy(
+                    f"COPY {name} ({names}) FROM STDIN WITH (FORMAT csv)".encode()
+                ) as copy:
+                    copy.write(buf.getbuffer())
 
     def close(self) -> None:
         self.con.close()

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from revloop.schema import ColumnType, Entity
 from revloop.store import merge_sql
-from revloop.store.base import ARROW_TYPES, MergeCounts, Store, Transaction
+from revloop.store.base import ARROW_TYPES, MergeCounts, Store, Transaction, conform
 
 SPARK_TYPES: dict[ColumnType, str] = {
     ColumnType.STRING: "STRING",
@@ -306,6 +306,13 @@ class SparkStore(Store):
         sql = str(self._ibis.compile(expr))
         path = self.versions.next_path(name)
         self.session.sql(sql).write.parquet(str(path))
+        self.versions.publish(path)
+        self.refresh_views([name])
+
+    def write_arrow(self, name: str, table: pa.Table) -> None:
+        path = self.versions.next_path(name)
+        path.mkdir(parents=True)
+        pq.write_table(conform(table), path / "part-00000.parquet")
         self.versions.publish(path)
         self.refresh_views([name])
 
