@@ -287,7 +287,7 @@ ENTITIES: tuple[Entity, ...] = (
     ),
     Entity(
         "quotas", "Targets per period and channel, team or user.",
-        ("period_start", "period_end", "channel", "team_id", "user_id"),
+        ("period_start", "period_end", "channel", "team_id", "user_id", "metric"),
         (
             Column("period_start", D, "First day of the period", required=True),
             Column("period_end", D, "Last day of the period", required=True),

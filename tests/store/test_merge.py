@@ -37,11 +37,14 @@ def test_merge_semantics(backend: Store, tmp_path: Path) -> None:
 
 
 def test_composite_keys_with_empty_parts(duck: Store, tmp_path: Path) -> None:
-    quotas = ("period_start,period_end,channel,team_id,amount\n"
-              "2024-01-01,2024-03-31,paid_search,,1000\n"
-              "2024-01-01,2024-03-31,,paid_search,2000\n")
+    quotas = ("period_start,period_end,channel,team_id,amount,metric\n"
+              "2024-01-01,2024-03-31,paid_search,,1000,\n"
+              "2024-01-01,2024-03-31,,paid_search,2000,\n"
+              "2024-01-01,2024-03-31,inbound,,5000,bookings\n"
+              "2024-01-01,2024-03-31,inbound,,15000,pipeline\n")
     result = canonical(duck, write(tmp_path / "quotas.csv", quotas))
-    assert result.total("stored") == 2  # NULL in different key parts: different keys
+    # NULL in different key parts: different keys; one target per metric
+    assert result.total("stored") == 4
 
 
 @pytest.mark.parametrize("url", ["mysql://x", "duckdb:///x.duckdb?cache=1", "nonsense"])
