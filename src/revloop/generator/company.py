@@ -34,7 +34,7 @@ from revloop.generator.block import QUOTA_CLASSES, SOURCE, BlockResult, simulate
 from revloop.generator.config import CHANNELS, DAY, GeneratorConfig
 from revloop.generator.draws import lognormal_mean_one
 from revloop.generator.marketing import DATED_CHANNELS, quarter_label
-from revloop.generator.outcomes import Effects
+from revloop.generator.outcomes import Effects, causal_effects
 from revloop.generator.world import World, build_world
 from revloop.schema import ENTITY_BY_NAME, ColumnType
 
@@ -399,12 +399,12 @@ def _truth_tables(world: World, channels: Effects, campaigns: Effects, content: 
     c_idx, _, c_amount = spend
     camp_spend = np.bincount(c_idx, c_amount, camp.n)
     ch_spend = np.bincount(camp.channel, camp_spend, len(CHANNELS))
-    hazard = np.array([c.hazard for c in CHANNELS])
+    hazard, win_effect = causal_effects(world.cfg)
     tables: dict[str, pa.Table] = {}
     tables["truth_channel_effects"] = pa.table({
         "channel": pa.array(channel_names),
         "hazard_per_touch": floats(hazard),
-        "win_effect_per_touch": floats(np.array([c.win_effect for c in CHANNELS])),
+        "win_effect_per_touch": floats(win_effect),
         **_effects_columns(channels),
         "spend": floats(np.round(ch_spend, 2)),
     })

@@ -123,6 +123,8 @@ class WorldParams:
     follow_up_sla_hours: float = 24.0
     follow_up_breach_share: float = 0.15
     stalled_share: float = 0.1  # accepted leads nobody recycles or converts
+    # Channels whose touches happen but cause nothing: the world the truth compares with.
+    removed_channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,10 @@ class GeneratorConfig:
             raise ConfigError(f"--seed must be zero or positive, got {self.seed}")
         if not 90 <= self.days <= 3650:
             raise ConfigError(f"days must be between 90 and 3650, got {self.days}")
+        unknown = set(self.params.removed_channels) - set(CHANNEL_INDEX)
+        if unknown:
+            raise ConfigError(f"unknown channel(s) {', '.join(sorted(unknown))}; channels: "
+                              f"{', '.join(CHANNEL_INDEX)}")
 
     @property
     def n_accounts(self) -> int:

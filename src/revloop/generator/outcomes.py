@@ -40,8 +40,15 @@ from revloop.generator.touches import Touches
 from revloop.generator.windows import Windows
 
 N_CH = len(CHANNELS)
-HAZARD = np.array([c.hazard for c in CHANNELS])
-WIN_EFFECT = np.array([c.win_effect for c in CHANNELS])
+
+
+def causal_effects(cfg: GeneratorConfig) -> tuple[FloatArray, FloatArray]:
+    """Hazard and win effect per touch of each channel; switched-off channels cause nothing
+    (their touches still happen: that world is the counterfactual the truth describes)."""
+    off = np.array([c.name in cfg.params.removed_channels for c in CHANNELS])
+    hazard = np.where(off, 0.0, np.array([c.hazard for c in CHANNELS]))
+    win_effect = np.where(off, 0.0, np.array([c.win_effect for c in CHANNELS]))
+    return hazard, win_effect
 WIN_TOUCH_CAP = 3
 NEW, EXPANSION, RENEWAL = 0, 1, 2
 
@@ -166,7 +173,8 @@ def simulate_outcomes(cfg: GeneratorConfig, rng: np.random.Generator, accounts: 
     ch = touches.channel[rows]
     camp = touches.campaign[rows]
     cont = touches.content[rows]
-    h = (HAZARD[ch] * np.where(camp >= 0, campaigns.quality[np.maximum(camp, 0)], 1.0)
+    hazard, win_effect = causal_effects(cfg)
+    h = (hazard[ch] * np.where(camp >= 0, campaigns.quality[np.maximum(camp, 0)], 1.0)
          * np.where(cont >= 0, content.quality[np.maximum(cont, 0)], 1.0))
     cum_h = cumsum_by_group(h, w)
     frac = (t - windows.start[w]) / length[w]
@@ -187,10 +195,10 @@ def simulate_outcomes(cfg: GeneratorConfig, rng: np.random.Generator, accounts: 
     t_opp = np.where(exists, t_cross + delay, -1)
     # Winning, with the same uniform draw in every world.
     capped = np.minimum(n_wc, WIN_TOUCH_CAP)
-    logit = _logit(np.array(p.win_rate)[fit]) + capped @ WIN_EFFECT
+    logit = _logit(np.array(p.win_rate)[fit]) + capped @ win_effect
     p_won = _sigmoid(logit)
     won = exists & (u_win < p_won)
-    p_minus_ch = _sigmoid(logit[:, None] - capped * WIN_EFFECT[None, :])
+    p_minus_ch = _sigmoid(logit[:, None] - capped * win_effect[None, :])
     # Deal type (a customer in market again buys an expansion), size and length.
     kind, amount, cycle, close_t = _deals(cfg, rng, accounts, windows, exists, won, t_opp)
     # Channel books (dense: windows × channels).
@@ -212,10 +220,10 @@ def simulate_outcomes(cfg: GeneratorConfig, rng: np.random.Generator, accounts: 
     )
     # Campaign books (sparse: the (window, campaign) pairs that exist).
     campaigns_fx = _sparse_effects(campaigns.n, w, camp, h, ch, n_wc, total_h, threshold, exists,
-                                   amount, won, p_won, logit, u_win,
+                                   amount, won, p_won, logit, u_win, win_effect,
                                    touches.campaign[touches.campaign >= 0], with_win=True)
     content_fx = _sparse_effects(content.n, w, cont, h, ch, n_wc, total_h, threshold, exists,
-                                 amount, won, p_won, logit, u_win,
+                                 amount, won, p_won, logit, u_win, win_effect,
                                  touches.content[touches.content >= 0], with_win=False)
     baseline_total = baseline * (horizon - windows.start) / length
     drivers = _drivers(w, t, ch, camp, h, t_cross, exists, baseline, baseline_total, windows,
@@ -236,7 +244,8 @@ def simulate_outcomes(cfg: GeneratorConfig, rng: np.random.Generator, accounts: 
 def _sparse_effects(n_items: int, w: IntArray, item: IntArray, h: FloatArray, ch: IntArray,
                     n_wc: IntArray, total_h: FloatArray, threshold: FloatArray, exists: BoolArray,
                     amount: FloatArray, won: BoolArray, p_won: FloatArray, logit: FloatArray,
-                    u_win: FloatArray, all_items: IntArray, with_win: bool) -> Effects:
+                    u_win: FloatArray, win_effect: FloatArray, all_items: IntArray,
+                    with_win: bool) -> Effects:
     touches = np.bincount(all_items, minlength=n_items).astype(float)
     sel = item >= 0
     if not sel.any():
@@ -254,7 +263,7 @@ def _sparse_effects(n_items: int, w: IntArray, item: IntArray, h: FloatArray, ch
         pair_ch[inverse] = ch[sel]
         before = np.minimum(n_wc[pw, pair_ch], WIN_TOUCH_CAP)
         after = np.minimum(n_wc[pw, pair_ch] - n_pair, WIN_TOUCH_CAP)
-        p_minus = _sigmoid(logit[pw] - (before - after) * WIN_EFFECT[pair_ch])
+        p_minus = _sigmoid(logit[pw] - (before - after) * win_effect[pair_ch])
     else:
         p_minus = p_won[pw]
     fx = _item_effects(n_items, pi, pw, s_h, total_h, threshold, exists, amount, won, p_won,

@@ -18,6 +18,7 @@ from revloop.interfaces.cli_common import (
     emit_json,
     open_store,
     out,
+    print_reconciliation,
     progress_bar,
     run,
     state,
@@ -117,28 +118,7 @@ def import_(
     if as_json:
         emit_json(result.to_dict())
         return
-    _print_reconciliation(result)
-
-
-def _print_reconciliation(result: facade.ImportResult) -> None:
-    table = Table(title=f"Import {result.import_id} ({result.source})", title_justify="left")
-    for col in ("entity", "read", "stored", "new", "updated", "duplicates", "quarantined",
-                "flagged orphans"):
-        table.add_column(col, justify="left" if col == "entity" else "right")
-    for name, c in result.entities.items():
-        orphans = ", ".join(f"{k}: {v:,}" for k, v in c.orphans.items())
-        table.add_row(name, f"{c.read:,}", f"{c.stored:,}", f"{c.inserted:,}", f"{c.updated:,}",
-                      f"{c.duplicates:,}", f"{c.quarantined:,}", orphans)
-    out.print(table)
-    for f in result.files:
-        for notice in f.notices:
-            out.print(f"[yellow]note[/] {f.path}: {notice}")
-    verdict = "reconciles" if result.reconciles else "[bold red]DOES NOT reconcile[/]"
-    out.print(f"read {result.total('read'):,} = stored {result.total('stored'):,} + duplicates "
-              f"{result.total('duplicates'):,} + quarantined {result.total('quarantined'):,}: "
-              f"{verdict}")
-    if result.total("quarantined"):
-        out.print("See why: [bold]revloop quarantine list[/]")
+    print_reconciliation(result)
 
 
 @app.command("build")

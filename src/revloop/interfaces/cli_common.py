@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from revloop import facade
 from revloop.errors import RevloopError
@@ -84,3 +85,25 @@ def show_path(path: Path | str) -> str:
         return str(p.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(p)
+
+
+def print_reconciliation(result: facade.ImportResult) -> None:
+    """The reconciliation table of an import, its notices and its verdict."""
+    table = Table(title=f"Import {result.import_id} ({result.source})", title_justify="left")
+    for col in ("entity", "read", "stored", "new", "updated", "duplicates", "quarantined",
+                "flagged orphans"):
+        table.add_column(col, justify="left" if col == "entity" else "right")
+    for name, c in result.entities.items():
+        orphans = ", ".join(f"{k}: {v:,}" for k, v in c.orphans.items())
+        table.add_row(name, f"{c.read:,}", f"{c.stored:,}", f"{c.inserted:,}", f"{c.updated:,}",
+                      f"{c.duplicates:,}", f"{c.quarantined:,}", orphans)
+    out.print(table)
+    for f in result.files:
+        for notice in f.notices:
+            out.print(f"[yellow]note[/] {f.path}: {notice}")
+    verdict = "reconciles" if result.reconciles else "[bold red]DOES NOT reconcile[/]"
+    out.print(f"read {result.total('read'):,} = stored {result.total('stored'):,} + duplicates "
+              f"{result.total('duplicates'):,} + quarantined {result.total('quarantined'):,}: "
+              f"{verdict}")
+    if result.total("quarantined"):
+        out.print("See why: [bold]revloop quarantine list[/]")

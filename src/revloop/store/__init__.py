@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
 
 from revloop.errors import ConfigError
 from revloop.store.base import MergeCounts, Store, Transaction
@@ -45,11 +45,12 @@ def _open(url: str, spark_warehouse: str) -> Store:
     if scheme == "spark":
         from revloop.store.spark_store import SparkStore
 
-        parsed = urlparse(url)
-        master = url[len("spark://"):].split("?", 1)[0] or "local"
+        # not urlparse: "local[2]" is not a host name (it reads the brackets as IPv6)
+        master, _, query = url[len("spark://"):].partition("?")
+        master = master or "local"
         if master == "local":
             master = "local[2]"
-        warehouse = parse_qs(parsed.query).get("warehouse", [spark_warehouse])[0]
+        warehouse = parse_qs(query).get("warehouse", [spark_warehouse])[0]
         return SparkStore(warehouse, master)
     raise ConfigError(
         f"unsupported store URL {url!r}: use duckdb:///path, postgresql://user@host/db "
