@@ -42,6 +42,7 @@ schema-doc: install
 
 bench: install system
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/generator.py
 
 clean:
 	rm -rf $(VENV) out spark-warehouse .pytest_cache .mypy_cache .ruff_cache

@@ -1,30 +1,34 @@
 #!/usr/bin/env bash
-# The demo: a fresh DuckDB store, the three real data sets through their mapping files,
-# the model build, and a summary of what is there.
+# The demo: a synthetic B2B company with known ground truth, generated, imported through the
+# canonical importer into a fresh DuckDB store, built and summarised; then the public real
+# data sets through their mapping files into a second store.
 set -euo pipefail
 datasets=${1:-../shared/datasets}
+scale=${DEMO_SCALE:-0.05}
 revloop=.venv/bin/revloop
 db="duckdb:///out/demo.duckdb"
 mkdir -p out
-rm -f out/demo.duckdb out/demo.duckdb.wal
+rm -rf out/company out/demo.duckdb out/demo.duckdb.wal out/real.duckdb out/real.duckdb.wal
 
-if [ ! -d "$datasets" ]; then
-  echo "The real data sets are not at $datasets (set DATASETS=...)." >&2
-  exit 1
-fi
-$revloop --db "$db" init
-echo; echo "== Olist marketing funnel (leads, first touches, won deals)"
-$revloop --db "$db" import mapped "$datasets"/olist_marketing_funnel/*.csv --mapping examples/olist.yaml
-echo; echo "== Maven CRM (accounts, sales teams, opportunities)"
-$revloop --db "$db" import mapped "$datasets"/maven_crm_sales_opportunities/{accounts,sales_teams,sales_pipeline}.csv --mapping examples/maven_crm.yaml
-echo; echo "== X Education leads (all attributes + converted outcome)"
-$revloop --db "$db" import mapped "$datasets/x_education_lead_scoring/Leads.csv" --mapping examples/x_education.yaml
-echo; echo "== Importing the Olist files again changes nothing"
-$revloop --db "$db" import mapped "$datasets"/olist_marketing_funnel/*.csv --mapping examples/olist.yaml --json \
+echo "== A synthetic company (scale $scale, seed 1): files, import, build, ground truth"
+$revloop generate --scale "$scale" --seed 1 --out out/company --db "$db"
+echo; echo "== Importing the same files again changes nothing"
+$revloop --db "$db" import canonical out/company/*.parquet --json \
   | .venv/bin/python -c 'import json, sys; d = json.load(sys.stdin); print("read {read:,}  stored {stored:,}  duplicates {duplicates:,}  quarantined {quarantined:,}".format(**d))'
-echo; echo "== Build"
-$revloop --db "$db" build
 echo
 $revloop --db "$db" status
+
+if [ -d "$datasets" ]; then
+  real="duckdb:///out/real.duckdb"
+  echo; echo "== Real public data: Olist marketing funnel, Maven CRM, X Education leads"
+  $revloop --db "$real" import mapped "$datasets"/olist_marketing_funnel/*.csv --mapping examples/olist.yaml
+  $revloop --db "$real" import mapped "$datasets"/maven_crm_sales_opportunities/{accounts,sales_teams,sales_pipeline}.csv --mapping examples/maven_crm.yaml
+  $revloop --db "$real" import mapped "$datasets/x_education_lead_scoring/Leads.csv" --mapping examples/x_education.yaml
+  $revloop --db "$real" build
+else
+  echo "(the public data sets are not at $datasets; set DATASETS=... to include them)"
+fi
 echo
-echo "Demo store: out/demo.duckdb — try:  .venv/bin/revloop --db $db quarantine list"
+echo "Stores: out/demo.duckdb (synthetic company, truth_* tables beside the marts) and out/real.duckdb."
+echo "Files:  out/company/ (canonical Parquet, truth/ and manifest.json). Try:"
+echo "  .venv/bin/revloop --db $db quarantine list"
