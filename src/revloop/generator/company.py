@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -110,7 +111,8 @@ class _Sink:
 
 
 def _blocks(world: World, workers: int) -> Iterator[BlockResult]:
-    """Block results in block order, computed by ``workers`` processes."""
+    """Block results in block order, computed by ``workers`` processes, at most ``workers``
+    blocks ahead of the writer (results waiting to be written hold memory)."""
     if workers <= 1 or world.n_blocks <= 1:
         for b in range(world.n_blocks):
             yield simulate_block(world, b)
@@ -118,9 +120,17 @@ def _blocks(world: World, workers: int) -> Iterator[BlockResult]:
     global _WORLD
     _WORLD = world
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        yield from pool.imap(_simulate_in_child, range(world.n_blocks))
-    _WORLD = None
+    try:
+        with ctx.Pool(workers) as pool:
+            pending: deque[Any] = deque()
+            nxt = 0
+            while nxt < world.n_blocks or pending:
+                while nxt < world.n_blocks and len(pending) < workers:
+                    pending.append(pool.apply_async(_simulate_in_child, (nxt,)))
+                    nxt += 1
+                yield pending.popleft().get()
+    finally:
+        _WORLD = None
 
 
 _WORLD: World | None = None
