@@ -86,7 +86,7 @@ def test_truth_tables_are_consistent(company: Path) -> None:
     for w in converted:
         opp = opps[w["opportunity_id"]]
         assert opp["opportunity_type"] == w["opportunity_type"]
-        assert w["window_start"] <= w["crossed_at"] <= opp["created_at"]
+        assert w["window_start"] <= w["decided_at"] < opp["created_at"]
     drivers = pq.read_table(truth / "truth_opportunity_drivers.parquet").to_pylist()
     shares: dict[str, float] = {}
     for d in drivers:

@@ -203,7 +203,7 @@ class _Rows:
         acc = np.maximum(people.account, 0)
         member_ids = join("ct-", ids("", acc, 6), "-", ids("", people.member, 2))
         noise_ids = join(f"ct-x{b:04d}-", ids("", people.member, 5))
-        self.person_ids = pc.if_else(pa.array(people.noise), noise_ids, member_ids)
+        self.person_ids = pc.if_else(pa.array(people.account < 0), noise_ids, member_ids)
         self.cookies = hex_ids(people.cookie)
         # an office network that reverse-IP lookup resolves to the account
         self.reverse_ip = (rng.random(people.n) < 0.4) & (people.account >= 0)
@@ -547,11 +547,11 @@ class _Rows:
             "window_end": timestamps(windows.end),
             "topics": topics,
             "baseline_hazard": floats(outcomes.baseline),
-            "hazard_at_horizon": floats(outcomes.hazard_total),
+            "hazard_at_decision": floats(outcomes.hazard_total),
             "threshold": floats(outcomes.threshold),
             "touches": pa.array(outcomes.window_touches.astype(np.int64)),
             "converted": bools(outcomes.exists),
-            "crossed_at": timestamps(np.maximum(outcomes.t_cross, 0), outcomes.exists),
+            "decided_at": timestamps(np.maximum(outcomes.t_decided, 0), outcomes.exists),
             "opportunity_id": take(self.deal_ids(deals), deal_of),
             "opportunity_type": pick(KINDS, outcomes.kind, outcomes.exists),
             "win_probability": floats(outcomes.win_probability),

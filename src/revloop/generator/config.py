@@ -25,12 +25,16 @@ class ChannelParams:
     the account's buying window (times the campaign's and content's quality factors).
     ``win_effect`` adds to the log-odds of winning per touch in the window (at most three
     touches count). The mixes say which share of touches the channel gets out of market
-    (``background``) and while the account is in market (``in_market``).
+    (``background``), in the anonymous traffic from outside the target accounts
+    (``anonymous``), and while the account is in market (``in_market``: early, middle and
+    late in the window). Broad-reach channels mostly bring anonymous traffic; the
+    channels buyers use to evaluate dominate in-market journeys.
     """
 
     name: str
-    background: float
-    in_market: float
+    background: float  # share of target-account people's out-of-market activity
+    anonymous: float  # share of the anonymous traffic from outside the target accounts
+    in_market: tuple[float, float, float]  # early, middle, late in a buying window
     hazard: float
     win_effect: float
     touch_types: tuple[tuple[str, float], ...]
@@ -39,27 +43,31 @@ class ChannelParams:
 
 
 CHANNELS: tuple[ChannelParams, ...] = (
-    ChannelParams("paid_search", 0.05, 0.12, 0.030, 0.00,
+    ChannelParams("paid_search", 0.10, 0.12, (0.04, 0.10, 0.15), 0.010, 0.00,
                   (("ad_click", 0.6), ("visit", 0.4)), 4, 9.0),
-    ChannelParams("paid_social", 0.10, 0.07, 0.010, 0.00,
+    ChannelParams("paid_social", 0.08, 0.18, (0.04, 0.02, 0.01), 0.006, 0.00,
                   (("ad_click", 0.7), ("visit", 0.3)), 3, 6.0),
-    ChannelParams("display", 0.12, 0.05, 0.003, 0.00, (("ad_click", 1.0),), 2, 4.0),
-    ChannelParams("email", 0.34, 0.18, 0.012, 0.00,
+    ChannelParams("display", 0.05, 0.25, (0.02, 0.01, 0.00), 0.002, 0.00,
+                  (("ad_click", 1.0),), 2, 4.0),
+    ChannelParams("email", 0.00, 0.00, (0.12, 0.20, 0.12), 0.020, 0.00,
                   (("email_open", 0.8), ("email_click", 0.2)), 4, 0.15),
-    ChannelParams("webinar", 0.01, 0.05, 0.080, 0.10, (("webinar", 1.0),), 3, 35.0),
-    ChannelParams("events", 0.005, 0.03, 0.150, 0.15,
+    ChannelParams("webinar", 0.02, 0.00, (0.09, 0.09, 0.03), 0.045, 0.10,
+                  (("webinar", 1.0),), 3, 35.0),
+    ChannelParams("events", 0.01, 0.00, (0.08, 0.06, 0.02), 0.060, 0.15,
                   (("event", 0.8), ("meeting", 0.2)), 2, 160.0),
-    ChannelParams("content_syndication", 0.02, 0.05, 0.020, 0.00,
+    ChannelParams("content_syndication", 0.04, 0.00, (0.12, 0.06, 0.01), 0.030, 0.00,
                   (("content_view", 0.7), ("form_fill", 0.3)), 2, 25.0),
-    ChannelParams("partner", 0.005, 0.02, 0.120, 0.10,
+    ChannelParams("partner", 0.02, 0.00, (0.04, 0.06, 0.05), 0.050, 0.10,
                   (("visit", 0.5), ("meeting", 0.3), ("form_fill", 0.2)), 1, 60.0),
-    ChannelParams("outbound_sales", 0.04, 0.06, 0.040, 0.00,
+    ChannelParams("outbound_sales", 0.08, 0.00, (0.08, 0.07, 0.04), 0.025, 0.00,
                   (("email_open", 0.6), ("call", 0.25), ("email_click", 0.15)), 3, 3.0),
-    ChannelParams("organic_search", 0.15, 0.17, 0.020, 0.00,
+    ChannelParams("organic_search", 0.30, 0.25, (0.22, 0.18, 0.10), 0.025, 0.00,
                   (("visit", 0.6), ("content_view", 0.4)), 0, 0.0),
-    ChannelParams("organic_social", 0.06, 0.04, 0.005, 0.00, (("visit", 1.0),), 0, 0.0),
-    ChannelParams("direct", 0.08, 0.10, 0.000, 0.00, (("visit", 1.0),), 0, 0.0),
-    ChannelParams("referral", 0.015, 0.06, 0.050, 0.00,
+    ChannelParams("organic_social", 0.08, 0.10, (0.03, 0.01, 0.00), 0.004, 0.00,
+                  (("visit", 1.0),), 0, 0.0),
+    ChannelParams("direct", 0.15, 0.05, (0.03, 0.08, 0.20), 0.000, 0.00,
+                  (("visit", 1.0),), 0, 0.0),
+    ChannelParams("referral", 0.07, 0.05, (0.09, 0.10, 0.12), 0.030, 0.00,
                   (("visit", 0.6), ("content_view", 0.4)), 0, 0.0),
 )
 CHANNEL_INDEX: dict[str, int] = {c.name: i for i, c in enumerate(CHANNELS)}
@@ -87,7 +95,7 @@ class WorldParams:
     existing_customer_share: float = 0.05
     fit_levels: tuple[str, ...] = ("high", "medium", "low")
     # In-market windows: expected count over the two years by fit level, length in days.
-    windows_per_two_years: tuple[float, float, float] = (1.7, 0.85, 0.35)
+    windows_per_two_years: tuple[float, float, float] = (1.9, 0.95, 0.4)
     window_days_mean: float = 100.0
     window_days_shape: float = 3.0
     # Opportunity creation: baseline hazard of a window (demand no marketing caused) by fit.
@@ -95,8 +103,13 @@ class WorldParams:
     # Share of buying-group members active in a window, and their touch rate per day.
     window_participation: float = 0.55
     in_market_touches_per_day: float = 0.045
-    # Out-of-market touches per person per day (newsletters, organic visits, ads).
-    background_touches_per_day: float = 0.04
+    # Out-of-market activity per person per day: web visits, ads, social (known or not) …
+    background_touches_per_day: float = 0.006
+    # … and newsletter opens and clicks (known people only).
+    newsletter_touches_per_day: float = 0.018
+    # Anonymous web traffic from outside the target accounts, per account of the market.
+    visitors_per_account: float = 50.0
+    visitor_touches_mean: float = 3.0
     anonymous_visitors_per_account: float = 1.0  # people never identified (per account)
     noise_leads_per_account: float = 0.4  # students, job seekers, competitors
     crm_base_share: float = 0.72  # people already in the CRM when the history starts
@@ -116,7 +129,7 @@ class WorldParams:
     cycle_lost_median: float = 45.0
     cycle_sigma: float = 0.5
     # The simulated marketing team's MQL rule: points within ``mql_window_days``.
-    mql_threshold: float = 28.0
+    mql_threshold: float = 12.0
     mql_window_days: int = 90
     sal_accept_in_market: float = 0.8
     sal_accept_out_of_market: float = 0.45

@@ -257,8 +257,8 @@ def sales_touches(cfg: GeneratorConfig, rng: np.random.Generator, deals: Deals,
 
 def reactive_touches(cfg: GeneratorConfig, rng: np.random.Generator, deals: Deals,
                      roles: Roles, outcomes: Outcomes, t_id: IntArray) -> Touches:
-    """What the decision causes just before a deal opens: a visit to the pricing page
-    (typed URL or branded search) and often a demo request. They cause nothing."""
+    """What the decision causes before the deal opens: a visit to the pricing page (typed
+    URL or branded search) and often a demo request. They cause nothing."""
     from revloop.generator.config import CHANNEL_INDEX
 
     primary = roles.rank == 0
@@ -266,12 +266,13 @@ def reactive_touches(cfg: GeneratorConfig, rng: np.random.Generator, deals: Deal
     person = roles.person[primary]
     is_window = deals.window[d] >= 0
     d, person = d[is_window], person[is_window]
-    t_cross = outcomes.t_cross[deals.window[d]]
+    decided = outcomes.t_decided[deals.window[d]]
+    room = np.maximum(deals.created[d] - decided, 1)
     visit = rng.random(len(d)) < 0.65
-    visit_t = t_cross - (rng.random(len(d)) * 2 * DAY).astype(np.int64)
+    visit_t = decided + (rng.random(len(d)) * np.minimum(room, 2 * DAY)).astype(np.int64)
     visit_ch = np.where(rng.random(len(d)) < 0.7, CHANNEL_INDEX["direct"],
                         CHANNEL_INDEX["organic_search"])
-    demo_t = t_cross - (rng.random(len(d)) * DAY).astype(np.int64)
+    demo_t = decided + (rng.random(len(d)) * np.minimum(room, DAY)).astype(np.int64)
     demo = (rng.random(len(d)) < 0.45) & (t_id[person] <= demo_t)
     parts = [
         Touches.new(person[visit], np.maximum(visit_t[visit], cfg.t0), visit_ch[visit],

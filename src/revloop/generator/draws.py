@@ -94,14 +94,3 @@ def group_starts(sorted_group: IntArray) -> IntArray:
     if len(sorted_group) == 0:
         return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]]).astype(np.int64)
-
-
-def cumsum_by_group(values: FloatArray, sorted_group: IntArray) -> FloatArray:
-    """Running sum of ``values`` restarting at each new group (rows sorted by group)."""
-    total = np.cumsum(values)
-    if len(values) == 0:
-        return total
-    starts = group_starts(sorted_group)
-    before = np.r_[0.0, total][starts]  # sum of everything before each group
-    run_len = np.diff(np.r_[starts, len(values)])
-    return total - np.repeat(before, run_len)

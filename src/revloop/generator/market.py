@@ -215,6 +215,7 @@ class People:
     engagement: FloatArray  # how active the person is (mean 1)
     hidden: BoolArray  # never fills a form: stays anonymous
     noise: BoolArray
+    visitor: BoolArray  # anonymous traffic from outside the target accounts
     base_created: IntArray  # in the CRM before the history (else -1)
     cookie: IntArray  # anonymous id (64-bit)
 
@@ -239,10 +240,15 @@ def build_people(cfg: GeneratorConfig, rng: np.random.Generator, accounts: Accou
     member = np.arange(len(account)) - np.repeat(starts, total)
     hidden = member >= np.repeat(size, total)
     n_noise = int(rng.poisson(p.noise_leads_per_account * n_acc))
-    account = np.r_[account, np.full(n_noise, -1, dtype=np.int64)]
-    member = np.r_[member, np.arange(n_noise)]
-    hidden = np.r_[hidden, np.zeros(n_noise, dtype=bool)]
-    noise = np.r_[np.zeros(len(hidden) - n_noise, dtype=bool), np.ones(n_noise, dtype=bool)]
+    n_vis = int(rng.poisson(p.visitors_per_account * n_acc))
+    n_members = len(account)
+    account = np.r_[account, np.full(n_noise + n_vis, -1, dtype=np.int64)]
+    member = np.r_[member, np.arange(n_noise + n_vis)]
+    hidden = np.r_[hidden, np.zeros(n_noise, dtype=bool), np.ones(n_vis, dtype=bool)]
+    noise = np.zeros(len(account), dtype=bool)
+    noise[n_members:n_members + n_noise] = True
+    visitor = np.zeros(len(account), dtype=bool)
+    visitor[n_members + n_noise:] = True
     n = len(account)
     seniority = choice(rng, weights([s[1] for s in cat.SENIORITIES]), n)
     function = choice(rng, weights([f[1] for f in cat.FUNCTIONS]), n)
@@ -258,6 +264,7 @@ def build_people(cfg: GeneratorConfig, rng: np.random.Generator, accounts: Accou
         account=account, member=member.astype(np.int64), seniority=seniority,
         function=function, first=rng.integers(0, len(cat.FIRST_NAMES), n),
         last=rng.integers(0, len(cat.LAST_NAMES), n), free_mail=free_mail,
-        engagement=engagement, hidden=hidden, noise=noise, base_created=base_created,
+        engagement=engagement, hidden=hidden, noise=noise, visitor=visitor,
+        base_created=base_created,
         cookie=rng.integers(0, 2**62, n),
     )

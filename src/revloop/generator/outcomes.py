@@ -2,18 +2,19 @@
 bookkeeping with common random numbers — what each channel, campaign and piece of content
 caused.
 
-Model (see docs/generator.md). A window ``w`` of an account has a cumulative hazard
+Model (see docs/generator.md). The buying group of a window ``w`` decides at a time τ_w of its
+own (late in the window, not triggered by any touch). By then it has accumulated the hazard
 
-    H_w(t) = λ_w · (t − start_w) / (end_w − start_w)  +  Σ_{touches i of w, t_i ≤ t} h_i,
+    H_w = λ_w · (τ_w − start_w) / (end_w − start_w)  +  Σ_{touches i of w, t_i < τ_w} h_i,
     h_i = hazard[channel_i] · quality[campaign_i] · quality[content_i],
 
-counting the marketing touches of the account's people inside the window. The window draws
-E_w ~ Exp(1) once; the opportunity is created (after a processing delay) when H_w first
-reaches E_w, which happens with probability 1 − exp(−H_w(horizon_w)). Touch generation does
+over the marketing touches of the account's people inside the window. The window draws
+E_w ~ Exp(1) once and opens an opportunity (after the time it takes to book the first
+meetings) iff H_w ≥ E_w, which happens with probability 1 − exp(−H_w). Touch generation does
 not depend on outcomes, so the world without channel k is the same world with k's touches
-removed: its window converts iff H_w(horizon_w) − S_wk ≥ E_w, with the same E_w. A won deal
-draws U_w once and wins iff U_w < p_w, logit p_w = logit(win_rate[fit]) + Σ_k win_effect_k ·
-min(n_wk, 3); without k the same U_w is compared with p_w computed without k's touches.
+removed: its window converts iff H_w − S_wk ≥ E_w, with the same E_w. A deal draws U_w once
+and wins iff U_w < p_w, logit p_w = logit(win_rate[fit]) + Σ_k win_effect_k · min(n_wk, 3);
+without k the same U_w is compared with p_w computed without k's touches.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from revloop.generator.draws import (
     FloatArray,
     IntArray,
     choice,
-    cumsum_by_group,
-    first_in_group,
     lognormal_mean_one,
     weights,
 )
@@ -89,11 +88,11 @@ class Outcomes:
     """Per window of the block: did it convert, when, for how much, won or lost."""
 
     exists: BoolArray
-    t_cross: IntArray  # when the hazard reached the threshold
+    t_decided: IntArray  # when the buying group decided (-1: no opportunity)
     t_opp: IntArray  # when the opportunity was created (after the delay)
     threshold: FloatArray
     baseline: FloatArray
-    hazard_total: FloatArray  # total_h at the horizon
+    hazard_total: FloatArray  # what had accumulated by the decision
     win_probability: FloatArray
     won: BoolArray  # eventual outcome (even when it closes after the history)
     amount: FloatArray
@@ -151,8 +150,13 @@ def simulate_outcomes(cfg: GeneratorConfig, rng: np.random.Generator, accounts: 
     fit = accounts.fit[windows.account]
     baseline = np.array(p.baseline_hazard)[fit]
     threshold = rng.exponential(1.0, W)
-    delay = ((0.5 + np.minimum(rng.exponential(1.5, W), 9.0)) * DAY).astype(np.int64)
-    horizon = np.minimum(windows.end, cfg.t1 - delay)
+    # The buying group decides on its own schedule, late in the window: the opportunity opens
+    # then (after the time it takes to book the first meetings) if what accumulated by the
+    # decision reaches the threshold. The last touch before it is not special.
+    decided = windows.start + (rng.uniform(0.35, 1.0, W)
+                               * (windows.end - windows.start)).astype(np.int64)
+    delay = ((3.0 + np.minimum(rng.exponential(7.0, W), 27.0)) * DAY).astype(np.int64)
+    observable = decided + delay < cfg.t1
     length = (windows.end - windows.start).astype(np.float64)
     u_win = rng.random(W)
     # Which window each marketing touch falls in (windows are sorted by account, start).
@@ -165,34 +169,25 @@ def simulate_outcomes(cfg: GeneratorConfig, rng: np.random.Generator, accounts: 
     w = np.searchsorted(w_key, t_key, side="right") - 1
     ok = (w >= 0)
     w = np.where(ok, w, 0)
-    ok &= (windows.account[w] == acc[rows]) & (touches.t[rows] < horizon[w])
+    ok &= (windows.account[w] == acc[rows]) & (touches.t[rows] < decided[w])
     rows, w = rows[ok], w[ok]
     order = np.lexsort((touches.t[rows], w))
     rows, w = rows[order], w[order]
-    t = touches.t[rows]
     ch = touches.channel[rows]
     camp = touches.campaign[rows]
     cont = touches.content[rows]
     hazard, win_effect = causal_effects(cfg)
     h = (hazard[ch] * np.where(camp >= 0, campaigns.quality[np.maximum(camp, 0)], 1.0)
          * np.where(cont >= 0, content.quality[np.maximum(cont, 0)], 1.0))
-    cum_h = cumsum_by_group(h, w)
-    frac = (t - windows.start[w]) / length[w]
     s_h = np.bincount(w * N_CH + ch, h, W * N_CH).reshape(W, N_CH)
     n_wc = np.bincount(w * N_CH + ch, minlength=W * N_CH).reshape(W, N_CH)
-    total_h = baseline * (horizon - windows.start) / length + s_h.sum(axis=1)
+    baseline_total = baseline * (decided - windows.start) / length
+    total_h = baseline_total + s_h.sum(axis=1)
+    # An opportunity that would open after the history is not seen, in any world.
+    threshold = np.where(observable, threshold, np.inf)
     exists = total_h >= threshold
-    # When the threshold is crossed: at a touch, or between touches by the baseline alone.
-    first = first_in_group(w, baseline[w] * frac + cum_h >= threshold[w], W)
-    has_touch = first >= 0
-    f = np.maximum(first, 0)
-    before = np.where(has_touch, cum_h[f] - h[f], s_h.sum(axis=1))  # touch sum before crossing
-    by_baseline_t = windows.start + ((threshold - before) / np.maximum(baseline, 1e-12)
-                                     * length).astype(np.int64)
-    t_at_touch = np.where(has_touch, t[f], horizon)
-    t_cross = np.minimum(by_baseline_t, t_at_touch)
-    t_cross = np.where(exists, np.maximum(t_cross, windows.start), -1)
-    t_opp = np.where(exists, t_cross + delay, -1)
+    t_decided = np.where(exists, decided, -1)
+    t_opp = np.where(exists, decided + delay, -1)
     # Winning, with the same uniform draw in every world.
     capped = np.minimum(n_wc, WIN_TOUCH_CAP)
     logit = _logit(np.array(p.win_rate)[fit]) + capped @ win_effect
@@ -225,13 +220,12 @@ def simulate_outcomes(cfg: GeneratorConfig, rng: np.random.Generator, accounts: 
     content_fx = _sparse_effects(content.n, w, cont, h, ch, n_wc, total_h, threshold, exists,
                                  amount, won, p_won, logit, u_win, win_effect,
                                  touches.content[touches.content >= 0], with_win=False)
-    baseline_total = baseline * (horizon - windows.start) / length
-    drivers = _drivers(w, t, ch, camp, h, t_cross, exists, baseline, baseline_total, windows,
-                       length, exists_minus, total_h, threshold)
+    drivers = _drivers(w, ch, camp, h, exists, baseline_total, exists_minus, total_h,
+                       threshold)
     lost_reason = choice(rng, weights([r[1] for r in cat.LOST_REASONS]), W)
     product = choice(rng, weights([r[1] for r in cat.PRODUCTS]), W)
     return Outcomes(
-        exists=exists, t_cross=t_cross, t_opp=t_opp, threshold=threshold, baseline=baseline,
+        exists=exists, t_decided=t_decided, t_opp=t_opp, threshold=threshold, baseline=baseline,
         hazard_total=total_h, win_probability=p_won, won=won, amount=amount, cycle_days=cycle,
         close_t=close_t, kind=kind, product=product, lost_reason=lost_reason,
         channels=channels, campaigns=campaigns_fx, content=content_fx,
@@ -272,15 +266,13 @@ def _sparse_effects(n_items: int, w: IntArray, item: IntArray, h: FloatArray, ch
     return fx
 
 
-def _drivers(w: IntArray, t: IntArray, ch: IntArray, camp: IntArray, h: FloatArray,
-             t_cross: IntArray, exists: BoolArray, baseline: FloatArray,
-             baseline_total: FloatArray, windows: Windows, length: FloatArray,
-             exists_minus: BoolArray, total_h: FloatArray,
-             threshold: FloatArray) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray,
-                                             BoolArray]:
-    """What had accumulated when each opportunity's threshold was crossed, by channel and
-    by campaign, plus the baseline; pivotal = without it the window would not convert."""
-    pre = exists[w] & (t <= t_cross[w])
+def _drivers(w: IntArray, ch: IntArray, camp: IntArray, h: FloatArray, exists: BoolArray,
+             baseline_total: FloatArray, exists_minus: BoolArray, total_h: FloatArray,
+             threshold: FloatArray) -> tuple[IntArray, IntArray, IntArray, FloatArray,
+                                             IntArray, BoolArray]:
+    """What had accumulated when each opportunity was decided, by channel and by campaign,
+    plus the baseline; pivotal = without it the window would not have converted."""
+    pre = exists[w]
     wp, chp, hp, cp = w[pre], ch[pre], h[pre], camp[pre]
     key = wp * N_CH + chp
     pairs, inv = np.unique(key, return_inverse=True)
@@ -290,28 +282,19 @@ def _drivers(w: IntArray, t: IntArray, ch: IntArray, camp: IntArray, h: FloatArr
     ch_pivotal = ~exists_minus[ch_w, ch_item]
     n_camp = int(cp.max()) + 1 if len(cp) and cp.max() >= 0 else 1
     sel = cp >= 0
-    ckey = wp[sel] * n_camp + cp[sel]
-    cpairs, cinv = np.unique(ckey, return_inverse=True)
+    cpairs, cinv = np.unique(wp[sel] * n_camp + cp[sel], return_inverse=True)
     c_h = np.bincount(cinv, hp[sel], len(cpairs))
     c_n = np.bincount(cinv, minlength=len(cpairs))
     c_w, c_item = cpairs // n_camp, cpairs % n_camp
-    # removing a campaign's touches (the whole window's, not only those before crossing)
-    full = np.zeros(len(cpairs))
-    all_sel = (camp >= 0) & exists[w]
-    all_key = w[all_sel] * n_camp + camp[all_sel]
-    pos = np.searchsorted(cpairs, all_key)
-    pos_ok = (pos < len(cpairs)) & (cpairs[np.minimum(pos, len(cpairs) - 1)] == all_key)
-    np.add.at(full, pos[pos_ok], h[all_sel][pos_ok])
-    c_pivotal = (total_h[c_w] - full) < threshold[c_w]
+    c_pivotal = (total_h[c_w] - c_h) < threshold[c_w]
     bw = np.flatnonzero(exists)
-    b_h = baseline[bw] * (t_cross[bw] - windows.start[bw]) / length[bw]
     b_pivotal = (total_h[bw] - baseline_total[bw]) < threshold[bw]
     return (
         np.concatenate([ch_w, c_w, bw]),
         np.concatenate([np.zeros(len(ch_w), np.int64), np.ones(len(c_w), np.int64),
                         np.full(len(bw), 2, np.int64)]),
         np.concatenate([ch_item, c_item, np.zeros(len(bw), np.int64)]),
-        np.concatenate([ch_h, c_h, b_h]),
+        np.concatenate([ch_h, c_h, baseline_total[bw]]),
         np.concatenate([ch_n, c_n, np.zeros(len(bw), np.int64)]),
         np.concatenate([ch_pivotal, c_pivotal, b_pivotal]),
     )

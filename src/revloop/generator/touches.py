@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from revloop.generator.config import (
+    CHANNEL_INDEX,
     CHANNELS,
     CONTENT_TOUCHES,
     DAY,
@@ -103,25 +104,40 @@ def _types_for(rng: np.random.Generator, channel: IntArray) -> IntArray:
 
 def background_touches(cfg: GeneratorConfig, rng: np.random.Generator,
                        people: People) -> Touches:
-    """Activity that has nothing to do with buying: newsletters, organic visits, ads seen.
+    """Activity that has nothing to do with buying: web visits, ads, social, newsletters.
 
     Buying-group members are active over the whole history; a noise lead (student, job
-    seeker, competitor) is busy for about two months around a random date.
+    seeker, competitor) is busy for about two months around a random date and reads the
+    newsletter afterwards; an anonymous visitor from outside the target accounts comes a few
+    times within a month. Newsletters reach only known people (``identify`` drops the rest).
     """
     p = cfg.params
-    start = np.full(people.n, cfg.t0, dtype=np.int64)
-    end = np.full(people.n, cfg.t1, dtype=np.int64)
-    rate = p.background_touches_per_day * people.engagement
-    noise = people.noise
-    busy_from = cfg.t0 + (rng.random(people.n) * (cfg.days - 60) * DAY).astype(np.int64)
-    start = np.where(noise, busy_from, start)
-    end = np.where(noise, busy_from + 60 * DAY, end)
-    rate = np.where(noise, 0.12 * people.engagement, rate)
-    count = rng.poisson(rate * (end - start) / DAY)
+    n = people.n
+    noise, visitor = people.noise, people.visitor
+    busy_from = cfg.t0 + (rng.random(n) * (cfg.days - 60) * DAY).astype(np.int64)
+    start = np.where(noise | visitor, busy_from, cfg.t0)
+    end = np.where(noise, busy_from + 60 * DAY,
+                   np.where(visitor, busy_from + 30 * DAY, cfg.t1))
+    rate = np.where(noise, 0.12 * people.engagement,
+                    p.background_touches_per_day * people.engagement)
+    count = np.where(visitor, 1 + rng.poisson(max(p.visitor_touches_mean - 1, 0), n),
+                     rng.poisson(rate * (end - start) / DAY))
     person = repeat_index(count)
     t = office_times(rng, start[person], end[person], p.weekend_weight)
-    channel = choice(rng, weights([c.background for c in CHANNELS]), len(t))
-    return Touches.new(person, t, channel, _types_for(rng, channel))
+    channel = np.where(visitor[person],
+                       choice(rng, weights([c.anonymous for c in CHANNELS]), len(t)),
+                       choice(rng, weights([c.background for c in CHANNELS]), len(t)))
+    web = Touches.new(person, t, channel, _types_for(rng, channel))
+    # newsletters: everyone who may become known, from when they could be on the list
+    reader = ~visitor & ~people.hidden
+    n_start = np.where(noise, busy_from, cfg.t0)
+    n_count = np.where(reader, rng.poisson(p.newsletter_touches_per_day * np.sqrt(
+        people.engagement) * (cfg.t1 - n_start) / DAY), 0)
+    reader_of = repeat_index(n_count)
+    nt = office_times(rng, n_start[reader_of], np.full(len(reader_of), cfg.t1),
+                      p.weekend_weight)
+    email = np.full(len(nt), CHANNEL_INDEX["email"], dtype=np.int64)
+    return Touches.concat([web, Touches.new(reader_of, nt, email, _types_for(rng, email))])
 
 
 def in_market_touches(cfg: GeneratorConfig, rng: np.random.Generator, people: People,
@@ -131,7 +147,7 @@ def in_market_touches(cfg: GeneratorConfig, rng: np.random.Generator, people: Pe
     if windows.n == 0:
         return Touches.new(*(np.zeros(0, dtype=np.int64),) * 4)
     # people of each window's account: the block's members are grouped by account
-    members = np.flatnonzero(~people.noise)
+    members = np.flatnonzero(people.account >= 0)
     m_acc = people.account[members]
     first = np.searchsorted(m_acc, windows.account, side="left")
     last = np.searchsorted(m_acc, windows.account, side="right")
@@ -149,10 +165,15 @@ def in_market_touches(cfg: GeneratorConfig, rng: np.random.Generator, people: Pe
     count = rng.poisson(p.in_market_touches_per_day * eng * (end - start) / DAY)
     row = repeat_index(count)
     t = office_times(rng, start[row], end[row], p.weekend_weight)
-    channel = choice(rng, weights([c.in_market for c in CHANNELS]), len(t))
-    touches = Touches.new(person[row], t, channel, _types_for(rng, channel), in_market=True)
-    # in market, people look at pricing and ask for demos more often
-    return touches
+    # Buyers move from awareness to evaluation to decision: the channel mix follows the
+    # touch's phase in the window (lead-in included).
+    span = np.maximum(end[row] - start[row], 1)
+    phase = np.minimum(((t - start[row]) * 3) // span, 2)
+    channel = np.zeros(len(t), dtype=np.int64)
+    for k in range(3):
+        rows = np.flatnonzero(phase == k)
+        channel[rows] = choice(rng, weights([c.in_market[k] for c in CHANNELS]), len(rows))
+    return Touches.new(person[row], t, channel, _types_for(rng, channel), in_market=True)
 
 
 def finish_touches(cfg: GeneratorConfig, rng: np.random.Generator, people: People,
