@@ -43,6 +43,7 @@ schema-doc: install
 bench: install system
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/generator.py
+	$(PY) benchmarks/attribution.py
 
 clean:
 	rm -rf $(VENV) out spark-warehouse .pytest_cache .mypy_cache .ruff_cache
