@@ -17,6 +17,8 @@ $revloop --db "$db" import canonical out/company/*.parquet --json \
   | .venv/bin/python -c 'import json, sys; d = json.load(sys.stdin); print("read {read:,}  stored {stored:,}  duplicates {duplicates:,}  quarantined {quarantined:,}".format(**d))'
 echo
 $revloop --db "$db" status
+echo; echo "== Attribution: which channels earned the pipeline (account level, 90-day lookback), against the truth"
+$revloop --db "$db" attribute -m last_touch,last_non_direct,w_shaped,markov,shapley --lookback-days 90
 
 if [ -d "$datasets" ]; then
   real="duckdb:///out/real.duckdb"
