@@ -12,6 +12,7 @@ seconds per scale unit are reported for every scale. Results go to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -44,10 +45,8 @@ print(json.dumps({"seconds": time.perf_counter() - started, "rows": result.rows}
 def _tree_rss(proc: psutil.Process) -> float:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total / 2**20
 
 
