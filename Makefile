@@ -44,6 +44,7 @@ bench: install system
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/generator.py
 	$(PY) benchmarks/attribution.py
+	$(PY) benchmarks/scoring.py
 
 clean:
 	rm -rf $(VENV) out spark-warehouse .pytest_cache .mypy_cache .ruff_cache
