@@ -45,6 +45,7 @@ bench: install system
 	$(PY) benchmarks/generator.py
 	$(PY) benchmarks/attribution.py
 	$(PY) benchmarks/scoring.py
+	$(PY) benchmarks/funnel.py --synthetic
 
 clean:
 	rm -rf $(VENV) out spark-warehouse .pytest_cache .mypy_cache .ruff_cache

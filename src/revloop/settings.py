@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from revloop.errors import ConfigError
@@ -40,7 +40,59 @@ class _TomlSource(PydanticBaseSettingsSource):
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         section = data.get("revloop", data)
-        return {k: v for k, v in section.items() if k in Settings.model_fields}
+        values = {k: v for k, v in section.items() if k in Settings.model_fields}
+        # The funnel's stage definitions may sit in a top-level [funnel] table even when the
+        # other settings are under [revloop].
+        if "funnel" not in values and isinstance(data.get("funnel"), dict):
+            values["funnel"] = data["funnel"]
+        return values
+
+
+class FunnelSettings(BaseModel):
+    """The ``[funnel]`` table: waterfall stages, exits, value maps and defaults of the report.
+
+    Only shapes are checked here; ``revloop.analytics.funnel.stages`` validates the meaning
+    (unknown stages, alias cycles, values mapped twice) and says what is wrong.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    stages: list[str] = Field(
+        default_factory=lambda: ["inquiry", "mql", "sal", "sql", "opportunity", "won"],
+        description="The waterfall in order; the last one is won")
+    exits: list[str] = Field(
+        default_factory=lambda: ["lost", "disqualified", "recycled"],
+        description="Exits (with a reason); at equal timestamps the first listed wins")
+    post_sale: list[str] = Field(
+        default_factory=lambda: ["renewal", "expansion", "churn"],
+        description="Events after won")
+    labels: dict[str, str] = Field(default_factory=dict, description="Display names")
+    values: dict[str, str] = Field(
+        default_factory=dict, description="Source value -> stage, exit, post-sale event, "
+        "another source value (an alias) or 'ignore'; on top of the built-in maps")
+    entity_values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Per entity_type (lead, contact, account, "
+        "opportunity) maps that win over `values`")
+    builtin_values: bool = Field(
+        default=True, description="Use the built-in maps (generator, Salesforce, HubSpot, "
+        "the example mappings)")
+    post_sale_opportunity_types: list[str] = Field(
+        default_factory=lambda: ["renewal", "expansion"],
+        description="Opportunity types whose won is a post-sale event of that name")
+    window_days: float | None = Field(
+        default=None, gt=0, description="Stage → next stage conversion window (none: any)")
+    won_window_days: float | None = Field(
+        default=None, gt=0, description="Stage → won conversion window (none: any)")
+    reentry: Literal["first", "cycle"] = "first"
+    cohort: Literal["week", "month", "quarter"] = "month"
+    compare: Literal["week", "month", "quarter"] = "month"
+    stall_percentile: int = Field(default=90, ge=1, le=99)
+    segments: dict[str, int] = Field(
+        default_factory=lambda: {"smb": 0, "mid_market": 100, "enterprise": 1000},
+        description="Account segments by employee count: name -> lowest employee count")
+    opportunities_count_for_people: bool = Field(
+        default=False, description="Lead level: a person's opportunities' transitions count "
+        "for the person (contact roles and converted leads)")
 
 
 class Settings(BaseSettings):
@@ -55,6 +107,7 @@ class Settings(BaseSettings):
     batch_rows: int = Field(default=250_000, ge=1)
     spark_master: str = "local[2]"
     spark_warehouse: str = "./spark-warehouse"
+    funnel: FunnelSettings = Field(default_factory=FunnelSettings)
 
     @field_validator("free_mail_domains", mode="before")
     @classmethod

@@ -1,0 +1,270 @@
+"""The typed result of a funnel report, its JSON form and its tables (for export)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+
+def period_label(day: dt.date, unit: str) -> str:
+    """A cohort's name: 2024-W05 (ISO week), 2024-01, 2024-Q1."""
+    if unit == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if unit == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day:%Y-%m}"
+
+
+@dataclass
+class StageRow:
+    """One waterfall stage: how many entered it and what became of them."""
+
+    stage: str
+    label: str
+    entered: int  # journeys that entered the stage in the range
+    observed: int  # … of which the stage was recorded (the rest skipped it)
+    next_stage: str | None
+    converted: int | None  # … that entered the next stage (within the window)
+    conversion_rate: float | None
+    won: int  # … that were won (within the won window)
+    won_rate: float | None
+    open: int  # … still open with this as their furthest stage
+    exited: int  # … that left the funnel with this as their furthest stage
+
+
+@dataclass
+class VelocityRow:
+    """Days from entering ``stage`` to entering ``to_stage`` (the next one, or won)."""
+
+    stage: str
+    to_stage: str
+    kind: str  # next | won
+    n: int
+    mean_days: float | None
+    p10_days: float | None
+    p25_days: float | None
+    median_days: float | None
+    p75_days: float | None
+    p90_days: float | None
+
+
+@dataclass
+class TimeInStageRow:
+    """Open journeys by current stage: how long they have been there (days, at ``as_of``)."""
+
+    stage: str
+    open: int
+    mean_days: float | None
+    p25_days: float | None
+    median_days: float | None
+    p75_days: float | None
+    p90_days: float | None
+    stall_threshold_days: float | None  # the stage's velocity percentile (None: no history)
+    stalled: int
+
+
+@dataclass
+class StalledEntity:
+    """An open journey in its stage for longer than the stage's stall threshold."""
+
+    entity_id: str
+    journey_id: str
+    stage: str
+    since: dt.datetime
+    days_in_stage: float
+    threshold_days: float
+    owner_id: str | None
+    owner_name: str | None
+    team_id: str | None
+    team_name: str | None
+    amount: float | None
+
+
+@dataclass
+class CohortRow:
+    """Journeys that entered the first stage in one period, and how far they got."""
+
+    cohort: dt.date
+    size: int
+    reached: dict[str, int]
+    rates: dict[str, float | None]
+
+
+@dataclass
+class CutRow:
+    """The funnel of the journeys with one value of a dimension, at one stage."""
+
+    dimension: str
+    value: str
+    label: str | None
+    stage: str
+    entered: int
+    converted: int | None
+    conversion_rate: float | None
+    won: int
+    won_rate: float | None
+    median_days_next: float | None
+    median_days_won: float | None
+
+
+@dataclass
+class LeakageRow:
+    """Exits from the funnel at one stage for one reason."""
+
+    stage: str | None  # furthest stage of the pass that exited (None: before any stage)
+    exit: str
+    reason: str | None
+    events: int  # exits (a recycled-and-returned lead counts every time)
+    entities: int  # distinct entities with such an exit
+    final: int  # journeys whose final status is this exit
+
+
+@dataclass
+class StatusRow:
+    """Revenue-cycle status of one stage or exit: now against one period earlier."""
+
+    name: str
+    kind: str  # stage | won | exit
+    count_now: int  # stage: open in it at the snapshot; won / exit: in the period
+    count_before: int
+    amount_now: float
+    amount_before: float
+    entered_now: int  # stage: entered during the period
+    entered_before: int
+
+
+@dataclass
+class StatusSection:
+    """Snapshots at ``now`` and ``before`` (one ``period`` apart) with the flows of the
+    period ending at each."""
+
+    period: str
+    now: dt.datetime
+    before: dt.datetime
+    previous_start: dt.datetime
+    rows: list[StatusRow] = field(default_factory=list)
+
+
+@dataclass
+class PostSaleRow:
+    """Renewals, expansions and churn after won."""
+
+    event: str
+    events: int
+    entities: int
+    amount: float
+    rate: float | None  # entities / customers
+
+
+@dataclass
+class UnmappedValue:
+    """A source stage value no map knows (its transitions are not in the funnel)."""
+
+    entity_type: str
+    value: str
+    rows: int
+
+
+@dataclass
+class FunnelResult:
+    """Everything one funnel report computed."""
+
+    level: str
+    reentry: str
+    as_of: dt.datetime
+    start: dt.datetime | None
+    end: dt.datetime | None
+    cohort_unit: str
+    window_days: float | None
+    won_window_days: float | None
+    stall_percentile: int
+    stages: list[str]
+    labels: dict[str, str]
+    journeys: int
+    entities: int
+    funnel: list[StageRow]
+    velocity: list[VelocityRow]
+    time_in_stage: list[TimeInStageRow]
+    stalled: list[StalledEntity]
+    stalled_total: int
+    cohorts: list[CohortRow]
+    cuts: dict[str, list[CutRow]]
+    leakage: list[LeakageRow]
+    status: StatusSection
+    post_sale: list[PostSaleRow]
+    customers: int
+    unmapped: list[UnmappedValue]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stage(self, name: str) -> StageRow:
+        """The funnel row of stage ``name``."""
+        for row in self.funnel:
+            if row.stage == name:
+                return row
+        raise KeyError(name)
+
+    def velocity_of(self, stage: str, kind: str = "next") -> VelocityRow | None:
+        """The velocity row from ``stage`` to the next stage (``kind='next'``) or to won."""
+        return next((v for v in self.velocity if v.stage == stage and v.kind == kind), None)
+
+    def cut(self, dimension: str, stage: str) -> dict[str, CutRow]:
+        """Cut rows of ``dimension`` at ``stage``, by value."""
+        return {r.value: r for r in self.cuts.get(dimension, []) if r.stage == stage}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (datetimes as ISO strings)."""
+        doc: dict[str, Any] = _jsonable(dataclasses.asdict(self))
+        return doc
+
+    def tables(self) -> dict[str, pa.Table]:
+        """One Arrow table per section (the export writes one file each)."""
+        out: dict[str, pa.Table] = {
+            "funnel": _rows(self.funnel, StageRow),
+            "velocity": _rows(self.velocity, VelocityRow),
+            "time_in_stage": _rows(self.time_in_stage, TimeInStageRow),
+            "stalled": _rows(self.stalled, StalledEntity),
+            "leakage": _rows(self.leakage, LeakageRow),
+            "status": _rows(self.status.rows, StatusRow),
+            "post_sale": _rows(self.post_sale, PostSaleRow),
+            "unmapped": _rows(self.unmapped, UnmappedValue),
+        }
+        cohort_rows = [{"cohort": c.cohort, "size": c.size,
+                        **{f"reached_{s}": c.reached.get(s, 0) for s in self.stages},
+                        **{f"rate_{s}": c.rates.get(s) for s in self.stages}}
+                       for c in self.cohorts]
+        out["cohorts"] = pa.Table.from_pylist(cohort_rows) if cohort_rows else pa.table(
+            {"cohort": pa.array([], pa.date32()), "size": pa.array([], pa.int64())})
+        cut_rows = [r for rows in self.cuts.values() for r in rows]
+        if self.cuts:
+            out["cuts"] = _rows(cut_rows, CutRow)
+        return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+_ARROW: dict[Any, pa.DataType] = {
+    "str": pa.string(), "str | None": pa.string(), "int": pa.int64(),
+    "int | None": pa.int64(), "float": pa.float64(), "float | None": pa.float64(),
+    "dt.datetime": pa.timestamp("us"), "dt.date": pa.date32(),
+}
+
+
+def _rows(rows: list[Any], cls: type) -> pa.Table:
+    """Dataclass rows as an Arrow table with a stable schema (also when empty)."""
+    fields = [f for f in dataclasses.fields(cls) if str(f.type) in _ARROW]
+    schema = pa.schema([pa.field(f.name, _ARROW[str(f.type)]) for f in fields])
+    data = [{f.name: getattr(r, f.name) for f in fields} for r in rows]
+    return pa.Table.from_pylist(data, schema=schema)
