@@ -121,16 +121,10 @@ def quarantine_export(store: Store, path: str | Path, *, entity: str | None = No
                       import_id: str | None = None) -> int:
     """Write the quarantine (filtered) to CSV or Parquet by the file's suffix; rows written."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+
+    from revloop.tabular import write_table_file
 
     rows = quarantine_rows(store, entity=entity, import_id=import_id, limit=None)
     table = pa.Table.from_pylist(rows) if rows else store.table("quarantine").limit(0) \
         .to_pyarrow()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() in (".parquet", ".pq"):
-        pq.write_table(table, out)
-    else:
-        pacsv.write_csv(table, out)
-    return int(table.num_rows)
+    return write_table_file(table, path)

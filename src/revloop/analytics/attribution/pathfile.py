@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from revloop.analytics.attribution.paths import Journeys
 from revloop.errors import InputFileError
+from revloop.tabular import write_table_file
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "path": ("path", "paths", "channel_path", "conversion_path", "journey"),
@@ -318,8 +319,6 @@ def write_path_file(journeys: Journeys, file: str | Path, sep: str = ">") -> int
 
     Identical paths are merged (their outcomes summed); touch ages and flags are not written.
     """
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
 
     from revloop.analytics.attribution.paths import distinct_paths, path_strings
 
@@ -332,10 +331,4 @@ def write_path_file(journeys: Journeys, file: str | Path, sep: str = ">") -> int
         "nulls": distinct.nulls,
         "value": distinct.value,
     })
-    out = Path(file)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() in (".parquet", ".pq"):
-        pq.write_table(table, out)
-    else:
-        pacsv.write_csv(table, out)
-    return int(table.num_rows)
+    return write_table_file(table, file)
