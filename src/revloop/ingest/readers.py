@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -96,7 +97,6 @@ class SourceFile:
                                  code="unparseable_csv") from exc
 
     def _csv_stream(self) -> Iterator[pa.RecordBatch]:
-        opts = self.options
         # Trailing delimiters on every line (Excel) make nameless columns: read, then drop them.
         names = self.columns + [f"__trailing_{i}" for i in range(self.trailing_empty)]
 
@@ -105,8 +105,19 @@ class SourceFile:
             self.bad_rows.append(_field_count_problem(row, line, self.ends_with_newline))
             return "skip"
 
+        # A Python file object, not the path: Arrow then reads block by block on demand,
+        # while its own file stream reads ahead (measured: 500 MB held for 16 MB blocks).
+        handle = open(self.path, "rb")  # noqa: SIM115  (closed when the stream ends)
+        try:
+            yield from self._csv_records(handle, names, on_invalid)
+        finally:
+            handle.close()
+
+    def _csv_records(self, handle: BinaryIO, names: list[str],
+                     on_invalid: Callable[[pacsv.InvalidRow], str]) -> Iterator[pa.RecordBatch]:
+        opts = self.options
         reader = pacsv.open_csv(
-            str(self.path),
+            handle,
             read_options=pacsv.ReadOptions(
                 block_size=opts.block_bytes, use_threads=False, skip_rows=1, column_names=names,
                 encoding=opts.encoding,
