@@ -28,7 +28,7 @@ LEAD_STAGES: tuple[str, ...] = ("inquiry", "mql", "sal", "sql", "opportunity", "
                                 "recycled", "disqualified")
 ST = {s: i for i, s in enumerate(LEAD_STAGES)}
 REASONS: tuple[str, ...] = (
-    "", *(r[0] for r in cat.RECYCLE_REASONS), *(r[0] for r in cat.DISQUALIFY_REASONS),
+    "", "deal_lost", *(r[0] for r in cat.RECYCLE_REASONS), *(r[0] for r in cat.DISQUALIFY_REASONS),
     *(r[0] for r in cat.NOISE_DISQUALIFY_REASONS),
 )
 POINTS = np.array([MQL_POINTS[t] for t in TOUCH_TYPES])
@@ -210,11 +210,20 @@ def run_lead_funnel(cfg: GeneratorConfig, rng: np.random.Generator, people: Peop
     log.add(pp_unique, ST["opportunity"], np.maximum(created, t_sql))
     reached_sql[pp_unique] = True
     sql_deal[pp_unique] = dd
-    # Customers: the people of won new deals, when the deal closes.
-    won_new = (deals.kind == NEW) & deals.won & (deals.close < cfg.t1)
+    # Customers: the people of won new deals (those on it and those it came from), when the
+    # deal closes; a lost new deal sends the people it came from back to nurture.
+    closed_new = (deals.kind == NEW) & (deals.close < cfg.t1)
+    won_new = closed_new & deals.won
+    on_deal = np.flatnonzero(sql_deal >= 0)
+    their_deal = sql_deal[on_deal]
     on_won = won_new[roles.deal]
-    cp, first_c = np.unique(roles.person[on_won], return_index=True)
-    log.add(cp, ST["customer"], deals.close[roles.deal[on_won][first_c]])
+    cust_people = np.r_[roles.person[on_won], on_deal[won_new[their_deal]]]
+    cust_t = np.r_[deals.close[roles.deal[on_won]], deals.close[their_deal[won_new[their_deal]]]]
+    cp, first_c = np.unique(cust_people, return_index=True)
+    log.add(cp, ST["customer"], cust_t[first_c])
+    lost = closed_new[their_deal] & ~deals.won[their_deal]
+    log.add(on_deal[lost], ST["recycled"], deals.close[their_deal[lost]],
+            REASONS.index("deal_lost"))
     follow_ups = _follow_up_touches(rng, follow_parts)
     tr_person = np.concatenate(log.person)
     tr_stage = np.concatenate(log.stage)
