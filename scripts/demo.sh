@@ -17,8 +17,16 @@ $revloop --db "$db" import canonical out/company/*.parquet --json \
   | .venv/bin/python -c 'import json, sys; d = json.load(sys.stdin); print("read {read:,}  stored {stored:,}  duplicates {duplicates:,}  quarantined {quarantined:,}".format(**d))'
 echo
 $revloop --db "$db" status
+echo; echo "== The integrated funnel, account level (buying groups)"
+$revloop --db "$db" funnel --level account
 echo; echo "== Attribution: which channels earned the pipeline (account level, 90-day lookback), against the truth"
 $revloop --db "$db" attribute -m last_touch,last_non_direct,w_shaped,markov,shapley --lookback-days 90
+echo; echo "== Scoring: rule-based lead scores, predictive models, 6QA against the MQL threshold"
+$revloop --db "$db" score rules --rules examples/scoring.yaml --json > /dev/null
+$revloop --db "$db" score train --json > /dev/null
+$revloop --db "$db" score apply --json > /dev/null
+$revloop --db "$db" score evaluate accounts --rules examples/scoring.yaml --json \
+  | .venv/bin/python scripts/demo_scoring_summary.py
 
 if [ -d "$datasets" ]; then
   real="duckdb:///out/real.duckdb"
