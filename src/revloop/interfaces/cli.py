@@ -37,9 +37,6 @@ app = typer.Typer(
 quarantine_app = typer.Typer(help="Rows that could not be stored, with the reason.",
                              no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
-# Each capability's commands live in their own module.
-for _module in (cli_generate, cli_funnel, cli_attribution, cli_scoring):
-    _module.register(app)
 
 
 class Source(StrEnum):
@@ -233,6 +230,11 @@ def quarantine_export(
         emit_json({"path": str(path), "rows": n})
     else:
         out.print(f"Wrote {n:,} quarantined rows to {path}")
+
+
+# Each capability's commands live in their own module (listed after the store's commands).
+for _module in (cli_generate, cli_funnel, cli_attribution, cli_scoring):
+    _module.register(app)
 
 
 def main() -> None:
