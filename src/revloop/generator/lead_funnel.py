@@ -92,8 +92,9 @@ def run_lead_funnel(cfg: GeneratorConfig, rng: np.random.Generator, people: Peop
     n = people.n
     log = _Log()
     known = (t_id < cfg.t1) & ~people.hidden
-    # inquiry: when the person became known (before the history for the CRM base)
-    who = np.flatnonzero(known)
+    # inquiry: when a new person became known. The CRM base predates the history, and a CRM
+    # keeps no lifecycle history that old: their first recorded stage is their next one.
+    who = np.flatnonzero(known & (t_id >= cfg.t0))
     log.add(who, ST["inquiry"], t_id[who])
     # Points per touch (reps' meetings and calls do not count), rolling 90-day sums.
     rows = np.flatnonzero(touches.channel != SALES)
