@@ -330,8 +330,9 @@ def make_store(touches: int, seed: int) -> str:
 def store_runs(url: str) -> dict[str, Any]:
     """Build account-level journeys both ways and run every model, on the store at ``url``."""
     sys.path.insert(0, str(ROOT / "src"))
-    from revloop.analytics.attribution.journeys import JourneyRequest, build_journeys
-    from revloop.analytics.attribution.runner import ModelOptions, attribute_store
+    from revloop.analytics.attribution.journeys import build_journeys
+    from revloop.analytics.attribution.request import AttributionRequest
+    from revloop.analytics.attribution.runner import run
     from revloop.store import connect
 
     out: dict[str, Any] = {"url": url}
@@ -340,7 +341,7 @@ def store_runs(url: str) -> dict[str, Any]:
         for method in ("arrow", "sql"):
             t0 = time.perf_counter()
             try:
-                built = build_journeys(store, JourneyRequest(level="account", method=method))
+                built = build_journeys(store, AttributionRequest(level="account", method=method))
             except Exception as exc:  # the SQL arrays can exceed DuckDB's memory limit
                 out[f"build_{method}_seconds"] = None
                 out[f"build_{method}_error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
@@ -350,13 +351,13 @@ def store_runs(url: str) -> dict[str, Any]:
             out["journeys"] = built.journeys.n_journeys
             out["journey_touches"] = built.journeys.n_touches
         t0 = time.perf_counter()
-        options = ModelOptions(models=("all",), markov_order=1)
-        result = attribute_store(store, JourneyRequest(level="account"), options)
+        result = run(store, AttributionRequest(level="account", models=("all",)))
         out["all_models_seconds"] = time.perf_counter() - t0
         out["all_models_timings"] = result.timings
-        out["models"] = [m.credits.model for m in result.models]
-        out["reconciles"] = all(m.credits.reconciles() for m in result.models)
-        out["truth"] = result.truth  # Spearman against truth_channel_effects, when present
+        out["models"] = [m.model for m in result.models]
+        out["reconciles"] = all(m.reconciles for m in result.models)
+        # Spearman against truth_channel_effects, when present
+        out["truth"] = result.to_json()["truth"]
     return out
 
 

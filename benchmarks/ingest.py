@@ -231,56 +231,9 @@ def child(url: str, path: str, out: str) -> None:
     from revloop.store import connect
 
     phases: dict[str, float] = defaultdict(float)
-
-    def timed(phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                phases[phase] += time.perf_counter() - t0
-        return wrapper
-
-    # Phase timing wraps the pipeline's collaborators; nothing in revloop changes behaviour.
-    for name, phase in (("apply_spec", "map"), ("coerce", "coerce"),
-                        ("_flag_orphans", "orphans")):
-        if hasattr(pipeline, name):
-            setattr(pipeline, name, timed(phase, getattr(pipeline, name)))
-    open_file = pipeline.open_file
-
-    def open_timed(*args: Any, **kwargs: Any) -> Any:
-        src = open_file(*args, **kwargs)
-        batches = src.batches
-
-        def timed_batches() -> Iterator[pa.RecordBatch]:
-            it = batches()
-            while True:
-                t0 = time.perf_counter()
-                batch = next(it, None)
-                phases["read"] += time.perf_counter() - t0
-                if batch is None:
-                    return
-                yield batch
-
-        src.batches = timed_batches
-        return src
-
-    pipeline.open_file = open_timed
-
+    _time_pipeline(pipeline, phases)
     store = connect(url)
-    transaction = store.transaction
-
-    @contextmanager
-    def timed_transaction() -> Iterator[Any]:
-        with transaction() as tx:
-            for method, phase in (("append", "stage"), ("conflicts", "merge"),
-                                  ("merge", "merge")):
-                setattr(tx, method, timed(phase, getattr(tx, method)))
-            yield tx
-            body_done = time.perf_counter()
-        phases["commit"] += time.perf_counter() - body_done
-
-    store.transaction = timed_transaction  # type: ignore[method-assign]
+    _time_transactions(store, phases)
     baseline_mb = _peak_rss_mb()
     started = time.perf_counter()
     result = pipeline.run_import(store, get_adapter("canonical"), [path])
@@ -299,6 +252,69 @@ def child(url: str, path: str, out: str) -> None:
         "baseline_rss_mb": round(baseline_mb), "peak_rss_mb": round(peak_mb),
     }
     Path(out).write_text(json.dumps(doc))
+
+
+def _timed(phases: dict[str, float], phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, adding the time of each call to ``phases[phase]``."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            phases[phase] += time.perf_counter() - t0
+    return wrapper
+
+
+def _time_pipeline(pipeline: Any, phases: dict[str, float]) -> None:
+    """Wrap the pipeline's collaborators in timers (in this child process only)."""
+    # Phase timing wraps the pipeline's collaborators; nothing in revloop changes behaviour.
+    for name, phase in (("apply_spec", "map"), ("coerce", "coerce"),
+                        ("_flag_orphans", "orphans")):
+        if hasattr(pipeline, name):
+            setattr(pipeline, name, _timed(phases, phase, getattr(pipeline, name)))
+    pipeline.open_file = _timed_open_file(pipeline.open_file, phases)
+
+
+def _timed_open_file(open_file: Callable[..., Any],
+                     phases: dict[str, float]) -> Callable[..., Any]:
+    """``open_file`` whose sources time each batch they read as the ``read`` phase."""
+    def open_timed(*args: Any, **kwargs: Any) -> Any:
+        src = open_file(*args, **kwargs)
+        src.batches = _timed_batches(src.batches, phases)
+        return src
+    return open_timed
+
+
+def _timed_batches(batches: Callable[[], Iterator[pa.RecordBatch]],
+                   phases: dict[str, float]) -> Callable[[], Iterator[pa.RecordBatch]]:
+    """``batches`` (a source's batch iterator), timing each batch read as ``read``."""
+    def timed_batches() -> Iterator[pa.RecordBatch]:
+        it = batches()
+        while True:
+            t0 = time.perf_counter()
+            batch = next(it, None)
+            phases["read"] += time.perf_counter() - t0
+            if batch is None:
+                return
+            yield batch
+    return timed_batches
+
+
+def _time_transactions(store: Any, phases: dict[str, float]) -> None:
+    """Time the store's staging (``stage``), merging (``merge``) and ``commit``."""
+    transaction = store.transaction
+
+    @contextmanager
+    def timed_transaction() -> Iterator[Any]:
+        with transaction() as tx:
+            for method, phase in (("append", "stage"), ("conflicts", "merge"),
+                                  ("merge", "merge")):
+                setattr(tx, method, _timed(phases, phase, getattr(tx, method)))
+            yield tx
+            body_done = time.perf_counter()
+        phases["commit"] += time.perf_counter() - body_done
+
+    store.transaction = timed_transaction
 
 
 def _peak_rss_mb() -> float:

@@ -146,9 +146,10 @@ def phase_apply(args: argparse.Namespace) -> None:
     result = scoring.apply(store, scoring.ApplyRequest(models=["accounts"], rules=RULES))
     seconds = time.perf_counter() - t
     store.close()
-    acc = result.results["accounts"]
-    _emit({"phase": "features_apply", "seconds": seconds, "accounts": acc["rows"],
-           "6qa": acc.get("6qa"), "stages": acc.get("buying_stages")})
+    acc = result.accounts
+    assert acc is not None
+    _emit({"phase": "features_apply", "seconds": seconds, "accounts": acc.rows,
+           "6qa": acc.six_qa, "stages": acc.buying_stages})
 
 
 def phase_rules(args: argparse.Namespace) -> None:
@@ -173,7 +174,7 @@ def phase_evaluate(args: argparse.Namespace) -> None:
     result = scoring.evaluate(store, scoring.EvaluateRequest(model="accounts", rules=RULES))
     seconds = time.perf_counter() - t
     store.close()
-    in_market = next(e for e in result.evaluations if e["model"] == "in_market")
+    in_market = next(e for e in result.to_json()["evaluations"] if e["model"] == "in_market")
     _emit({"phase": "evaluate", "seconds": seconds, "metrics": in_market["metrics"],
            "baseline": in_market["baseline"], "comparison": {
                k: in_market["comparison"].get(k) for k in (

@@ -60,7 +60,16 @@ def make_store(engine: str, tmp_path: Path, pg: str | None = None) -> Store:
 
 @pytest.fixture(params=["duckdb", "postgres", pytest.param("spark", marks=pytest.mark.spark)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh store on each engine in turn (the one test suite over every engine)."""
+    """A fresh store on each engine in turn (the one test suite over every engine).
+
+    An engine gap is declared on the test, never branched on in it:
+    ``@pytest.mark.notimpl(["spark"], reason="…")`` makes that engine's run a strict xfail.
+    """
+    marker = request.node.get_closest_marker("notimpl")
+    if marker is not None and request.param in marker.args[0]:
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason=f"not implemented on {request.param}: "
+            f"{marker.kwargs.get('reason', '')}"))
     pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
     store = make_store(request.param, tmp_path, pg)
     yield store

@@ -24,6 +24,8 @@ def test_free_mail_domains_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("REVLOOP_FREE_MAIL_DOMAINS", '["Example.org","mail.test"]')
     assert load_settings().free_mail_domains == ("example.org", "mail.test")
+    monkeypatch.setenv("REVLOOP_FREE_MAIL_DOMAINS", "Example.org, mail.test")
+    assert load_settings().free_mail_domains == ("example.org", "mail.test")
 
 
 def test_production_refuses_the_default_store(monkeypatch: pytest.MonkeyPatch,

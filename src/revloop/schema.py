@@ -6,7 +6,7 @@ Importers produce rows of these entities; the store creates ``raw_<entity>`` tab
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -44,8 +44,6 @@ class Entity:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     custom: bool = False  # has a ``custom`` JSON column for extra source columns
-    derived_key: bool = False  # key columns may be filled from a hash of the natural fields
-    natural_fields: tuple[str, ...] = field(default=())
 
     @property
     def column_names(self) -> tuple[str, ...]:

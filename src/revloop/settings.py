@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from revloop.errors import ConfigError
 
@@ -102,17 +108,19 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     db: str = Field(default="duckdb:///revloop.duckdb", description="Store URL")
-    free_mail_domains: tuple[str, ...] = DEFAULT_FREE_MAIL_DOMAINS
+    # NoDecode: the environment gives a comma list, split by the validator below
+    free_mail_domains: Annotated[tuple[str, ...], NoDecode] = DEFAULT_FREE_MAIL_DOMAINS
     max_field_bytes: int = Field(default=1 << 20, ge=1024)
     batch_rows: int = Field(default=250_000, ge=1)
-    spark_master: str = "local[2]"
     spark_warehouse: str = "./spark-warehouse"
     funnel: FunnelSettings = Field(default_factory=FunnelSettings)
 
     @field_validator("free_mail_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: Any) -> Any:
-        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(value, str):  # "a.com,b.com" or a JSON list
+            value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+        items = value
         return tuple(str(d).strip().lower() for d in items if str(d).strip())
 
     @model_validator(mode="after")

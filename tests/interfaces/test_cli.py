@@ -67,7 +67,7 @@ def test_errors_are_one_clear_line_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith(f"error: {bad}: the header has one column")
+    assert lines[0].startswith(f"error[wrong_delimiter]: {bad}: the header has one column")
     assert "Traceback" not in proc.stderr
 
 

@@ -19,8 +19,9 @@ runner = CliRunner()
 
 
 def invoke(*args: str) -> tuple[int, str]:
+    """Exit code and what the user sees (stdout and stderr); with --json, stdout alone."""
     result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout if "--json" in args else result.output
 
 
 def credits_of(doc: dict, model: str) -> dict[str, float]:  # type: ignore[type-arg]
@@ -152,3 +153,30 @@ def test_store_errors(world_db: str, tmp_path: Path) -> None:
     empty = f"duckdb:///{tmp_path / 'empty.duckdb'}"
     result = runner.invoke(app, ["--db", empty, "attribute"])
     assert result.exit_code == 2 and "run `revloop build`" in result.output
+
+
+def _without_timings(doc: dict) -> dict:  # type: ignore[type-arg]
+    doc = {k: v for k, v in doc.items() if k != "timings"}
+    doc["models"] = [{k: v for k, v in m.items() if k != "seconds"} for m in doc["models"]]
+    return doc
+
+
+def test_json_is_the_runner_result(world_db: str) -> None:
+    code, out = invoke("--db", world_db, "attribute", "-m", "markov,linear,w_shaped",
+                       "--metric", "revenue", "--bootstrap", "20", "--json")
+    assert code == 0, out
+    with connect(world_db) as store:
+        expected = facade.attribution.run(store, facade.attribution.AttributionRequest(
+            models=("markov", "linear", "w_shaped"), metric="revenue", bootstrap=20))
+    assert _without_timings(json.loads(out)) == _without_timings(expected.to_json())
+
+
+def test_json_errors_carry_the_code(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["attribute", "--paths", str(write_golden(tmp_path)), "-m",
+                                 "magic", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {"error": {"code": "bad_model", "message": (
+        "unknown model 'magic'; choose from first_touch, last_touch, last_non_direct, linear, "
+        "time_decay, u_shaped, w_shaped, full_path, custom, markov, shapley, "
+        "shapley_ordered, markov_2 … markov_4, all, heuristics, data_driven")}}
+    assert result.stderr.startswith("error[bad_model]: unknown model 'magic'")

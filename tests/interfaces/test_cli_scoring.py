@@ -18,8 +18,9 @@ runner = CliRunner()
 
 
 def _run(db: str, *args: str) -> tuple[int, str]:
+    """Exit code and what the user sees (stdout and stderr); with --json, stdout alone."""
     result = runner.invoke(app, ["--db", db, *args])
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout if "--json" in args else result.output
 
 
 def _json(db: str, *args: str) -> Any:
@@ -66,7 +67,7 @@ def test_rules_score_and_explain(hand_db: tuple[str, Path]) -> None:
     db, rules = hand_db
     doc = _json(db, "score", "rules", "--rules", str(rules), "--as-of", "2024-04-01")
     assert (doc["contacts"], doc["mqls"]) == (5, 1)
-    assert doc["tables"] == ["lead_scores", "lead_score_log", "lead_score_groups"]
+    assert doc["stored"] == ["lead_scores", "lead_score_log", "lead_score_groups"]
     assert doc["top"][0]["contact_id"] == "c-1"
     by_rule = {r["rule"]: r for r in doc["by_rule"]}
     assert by_rule["pricing_page"]["fired"] == 6 and by_rule["competitor"]["contacts"] == 1
@@ -87,11 +88,36 @@ def test_rules_score_and_explain(hand_db: tuple[str, Path]) -> None:
     assert code == 2 and "as-of date 'soon' is not a date" in out
 
 
+def test_json_is_the_runner_result(hand_db: tuple[str, Path]) -> None:
+    db, rules = hand_db
+    store = facade.open_store(db)
+    try:
+        cases = [
+            (["score", "rules", "--rules", str(rules), "--as-of", "2024-04-01"],
+             lambda: facade.scoring.run_rules(store, facade.scoring.RulesRequest(
+                 rules=str(rules), as_of="2024-04-01"))),
+            (["score", "explain", "acc-1", "--rules", str(rules), "--as-of", "2024-04-01"],
+             lambda: facade.scoring.explain(store, facade.scoring.ExplainRequest(
+                 id="acc-1", rules=str(rules), as_of="2024-04-01"))),
+            (["score", "apply", "--no-store"],
+             lambda: facade.scoring.apply(store, facade.scoring.ApplyRequest(persist=False))),
+            (["score", "models"], lambda: facade.scoring.list_models(store)),
+        ]
+        for args, direct in cases:
+            expected = direct().to_json()
+            store.close()
+            assert _json(db, *args) == expected, args
+            store = facade.open_store(db)
+    finally:
+        store.close()
+
+
 def test_models_and_apply_on_a_store_without_models(hand_db: tuple[str, Path]) -> None:
     db, _ = hand_db
-    assert _json(db, "score", "models") == []
+    assert _json(db, "score", "models") == {"models": []}
     doc = _json(db, "score", "apply")
-    assert doc["results"] == {} and "in_market" in doc["skipped"]
+    assert (doc["contact_fit"], doc["opportunity_win"], doc["accounts"]) == (None, None, None)
+    assert "in_market" in doc["skipped"]
     code, out = _run(db, "score", "apply", "in-market")
     assert code == 2 and "no trained in_market model" in out
     code, out = _run(db, "score", "train", "intent")
@@ -118,7 +144,8 @@ def test_x_education_contact_scoring(tmp_path: Path) -> None:
     assert m["ece"] <= 0.03
     assert len(ev["folds"]) == 5 and all(f["auc"] > 0.91 for f in ev["folds"])
     assert {"custom.Tags", "custom.Lead Quality"} <= set(ev["window"]["excluded"])
-    assert sorted(Path(p).suffix for p in doc["plots"]) == [".png", ".png", ".svg", ".svg"]
+    plots = (tmp_path / "plots").iterdir()
+    assert sorted(p.suffix for p in plots) == [".png", ".png", ".svg", ".svg"]
 
     # the same through the rules file's models: section
     trained = _json(db, "score", "train", "contact", "--rules", str(EXAMPLES / "scoring.yaml"))
@@ -128,7 +155,7 @@ def test_x_education_contact_scoring(tmp_path: Path) -> None:
     assert "custom.Lead Number" not in names  # identifier-like
     assert card["metrics_out_of_fold"]["auc"] > 0.92
     applied = _json(db, "score", "apply", "contact", "--top", "3")
-    res = applied["results"]["contact_fit"]
+    res = applied["contact_fit"]
     assert res["rows"] == 9240 and set(res["buckets"]) == {"A", "B", "C", "D"}
     best = res["top"][0]
     assert best["bucket"] == "A" and len(best["reasons"]) == 3
@@ -160,5 +187,5 @@ def test_maven_out_of_time_win_probability(tmp_path: Path) -> None:
     trained = _json(db, "score", "train", "opportunity", "--cutoff", "2017-09-01")
     assert trained["trained"][0]["model_id"] == "opportunity_win@1"
     applied = _json(db, "score", "apply", "opportunity", "--as-of", "2017-10-01")
-    res = applied["results"]["opportunity_win"]
+    res = applied["opportunity_win"]
     assert res["rows"] > 0 and len(res["top"][0]["reasons"]) == 3

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from revloop.errors import ConfigError, RevloopError
 from revloop.ingest.adapters import get_adapter
 from revloop.ingest.pipeline import ImportOptions, ImportResult, ProgressHook, run_import
 from revloop.ingest.readers import ReadOptions
+from revloop.model import tables
 from revloop.model.build import BuildOptions, StepHook, build
 from revloop.model.schema_doc import schema_markdown
 from revloop.schema import ENTITIES
@@ -18,9 +20,16 @@ from revloop.settings import Settings, load_settings
 from revloop.store import Store, connect
 
 __all__ = [
+    "ENTITIES",
+    "ConfigError",
     "ImportResult",
+    "RevloopError",
+    "Settings",
+    "Store",
+    "StoreStatus",
     "build_model",
     "import_files",
+    "load_settings",
     "open_store",
     "quarantine_export",
     "quarantine_rows",
@@ -80,9 +89,9 @@ class StoreStatus:
 
 def status(store: Store, last_imports: int = 5) -> StoreStatus:
     """Row counts of raw tables and marts, the quarantine size and the latest imports."""
-    tables = set(store.list_tables())
+    present = set(store.list_tables())
     raw = {e.name: store.count(e.raw_table) for e in ENTITIES}
-    marts = {e.name: store.count(e.name) for e in ENTITIES if e.name in tables}
+    marts = {e.name: store.count(e.name) for e in ENTITIES if e.name in present}
     imports: list[dict[str, Any]] = []
     if store.count("imports"):
         t = store.table("imports")
@@ -96,7 +105,7 @@ def status(store: Store, last_imports: int = 5) -> StoreStatus:
     return StoreStatus(
         url=store.url, engine=store.engine, raw=raw, marts=marts,
         quarantined=store.count("quarantine"), imports=imports,
-        data_issues=store.count("data_issues") if "data_issues" in tables else None,
+        data_issues=store.count(tables.DATA_ISSUES) if tables.DATA_ISSUES in present else None,
     )
 
 

@@ -1,5 +1,5 @@
 """The integrated funnel, as the interfaces call it: requests with the configured defaults,
-the report, exports, charts and the HTML report."""
+the runner, exports, charts and the HTML report."""
 
 from __future__ import annotations
 
@@ -7,19 +7,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from revloop.analytics import funnel
+from revloop.analytics.contract import ProgressHook
 from revloop.analytics.funnel import (
     DIMENSIONS,
-    FunnelReport,
     FunnelRequest,
     FunnelRequestError,
     FunnelResult,
     StageDefinitions,
     definitions_from_settings,
 )
-from revloop.analytics.funnel.report import StepHook
 from revloop.analytics.funnel.result import period_label
+from revloop.facade.runners import context
 from revloop.settings import Settings, load_settings
 from revloop.store import Store
 
@@ -38,38 +37,22 @@ __all__ = [
     "write_html",
 ]
 
-# request fields whose default comes from the [funnel] settings
-_FROM_SETTINGS = ("window_days", "won_window_days", "reentry", "cohort", "compare",
-                  "stall_percentile")
-
 
 def stage_definitions(settings: Settings | None = None) -> StageDefinitions:
     """The validated stage definitions of ``revloop.toml`` / ``REVLOOP_FUNNEL``."""
-    s = settings or load_settings()
-    return definitions_from_settings(s.funnel)
+    return definitions_from_settings((settings or load_settings()).funnel)
 
 
 def build_request(settings: Settings | None = None, **fields: Any) -> FunnelRequest:
     """A request from explicit ``fields`` (None: not given) over the configured defaults."""
-    s = settings or load_settings()
-    values = {k: getattr(s.funnel, k) for k in _FROM_SETTINGS}
-    values.update({k: v for k, v in fields.items() if v is not None})
-    try:
-        return FunnelRequest(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "request"
-        raise FunnelRequestError(f"{where}: {first['msg']}") from None
+    return funnel.request_with_defaults((settings or load_settings()).funnel, **fields)
 
 
 def run(store: Store, request: FunnelRequest | None = None, *,
-        settings: Settings | None = None, step: StepHook | None = None) -> FunnelResult:
+        settings: Settings | None = None, progress: ProgressHook | None = None) -> FunnelResult:
     """Compute the funnel report on ``store``."""
-    s = settings or load_settings()
-    req = request or build_request(s)
-    report = FunnelReport(definitions_from_settings(s.funnel), segments=s.funnel.segments,
-                          people_with_deals=s.funnel.opportunities_count_for_people)
-    return report.run(store, req, step)
+    ctx = context(settings, progress)
+    return funnel.run(store, request or build_request(ctx.settings), ctx)
 
 
 def export(result: FunnelResult, folder: str | Path, fmt: str = "parquet") -> list[Path]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -88,3 +88,20 @@ def hex_ids(values: IntArray) -> pa.Array:
         & np.uint64(15)
     chars = digits[nibbles.astype(np.int64)]
     return pa.array(np.ascontiguousarray(chars).view("<U16").ravel())
+
+
+def from_keys(keys: IntArray, valid: np.ndarray, render: Callable[[int], str]) -> pa.Array:
+    """Strings for integer keys (null where not ``valid``), rendering each distinct key
+    once."""
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    texts = pa.array([render(k) for k in uniq], pa.string())
+    return take(texts, inverse, valid)
+
+
+def previous_in_group(group: IntArray, stage: IntArray) -> IntArray:
+    """The stage before each row within its group (rows sorted by group, time); -1 first."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    prev = np.r_[-1, stage[:-1]]
+    first = np.r_[True, group[1:] != group[:-1]]
+    return np.where(first, -1, prev)

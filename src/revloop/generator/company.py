@@ -31,11 +31,12 @@ from revloop.generator.arrow_util import (
     take,
     timestamps,
 )
-from revloop.generator.block import QUOTA_CLASSES, SOURCE, BlockResult, simulate_block
+from revloop.generator.block import QUOTA_CLASSES, BlockResult, simulate_block
 from revloop.generator.config import CHANNELS, DAY, GeneratorConfig
 from revloop.generator.draws import lognormal_mean_one
 from revloop.generator.marketing import DATED_CHANNELS, quarter_label
 from revloop.generator.outcomes import Effects, causal_effects
+from revloop.generator.rows import SOURCE
 from revloop.generator.world import World, build_world
 from revloop.schema import ENTITY_BY_NAME, ColumnType
 

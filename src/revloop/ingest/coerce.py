@@ -330,23 +330,27 @@ _PARSERS = {
 
 
 def json_objects(columns: dict[str, pa.Array], length: int) -> pa.Array:
-    """One JSON object per row from named text columns, skipping NULLs; NULL when empty."""
+    """One JSON object per row from named columns (text, or cast to text), skipping empty
+    values; NULL when a row has none.
+
+    Each column's fragment carries its own leading comma and empty ones become "", so the
+    join never has to skip NULLs (Arrow's null-skipping join returned fewer rows than it was
+    given when every input of a row was NULL).
+    """
     if not columns:
         return pa.nulls(length, pa.string())
     fragments = []
     for name, values in columns.items():
-        text = values.cast(pa.string()) if values.type != pa.string() else values
-        text = pc.if_else(pc.equal(text, ""), None, text)
-        escaped = text
+        text = values if pa.types.is_string(values.type) else values.cast(pa.string())
+        escaped = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
         for raw, esc in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"),
                          ("\t", "\\t")):
             escaped = pc.replace_substring(escaped, raw, esc)
         escaped = pc.replace_substring_regex(escaped, r"[\x00-\x1f]", " ")
-        fragment = pc.binary_join_element_wise(json.dumps(name) + ':"', escaped, '",', "")
+        fragment = pc.binary_join_element_wise("," + json.dumps(name) + ':"', escaped, '"', "")
         fragments.append(pc.fill_null(fragment, ""))
-    # Arrow's null-skipping join drops rows whose inputs are all null: join non-null pieces.
     joined = fragments[0] if len(fragments) == 1 else pc.binary_join_element_wise(
         *fragments, "")
-    body = pc.replace_substring_regex(joined, ",$", "")
+    body = pc.utf8_slice_codeunits(joined, 1)  # without the first fragment's comma
     wrapped = pc.binary_join_element_wise("{", body, "}", "")
-    return pc.if_else(pc.fill_null(pc.equal(body, ""), True), None, wrapped)
+    return pc.if_else(pc.equal(body, ""), pa.scalar(None, pa.string()), wrapped)

@@ -373,41 +373,69 @@ def _jsonl_columns(p: Path, opts: ReadOptions) -> list[str]:
 
 
 def _read_header(p: Path, opts: ReadOptions, delimiter: str) -> tuple[list[str], int, bool]:
-    with open(p, "rb") as fh:
-        head = fh.read(1 << 16)
-    had_bom = head.startswith(b"\xef\xbb\xbf")
-    if had_bom:
-        head = head[3:]
+    """(column names, trailing empty columns dropped, whether a BOM was skipped) of a
+    delimited file, or the first problem found in its header as an :class:`InputFileError`."""
+    head, had_bom = _read_head(p)
     first = head.split(b"\n", 1)[0].rstrip(b"\r")
     if not first.strip():
         raise InputFileError(str(p), "the first line is empty: expected a header row",
                              code="empty_file")
-    try:
-        text = first.decode(opts.encoding)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            str(p),
-            f"the header is not valid {opts.encoding} (byte 0x{first[exc.start]:02X}); "
-            "re-save the file as UTF-8 or pass --encoding cp1252",
-            code="invalid_utf8",
-        ) from exc
+    text = _decode_header(p, first, opts.encoding)
     names = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     names = [n.strip() for n in names]
     if len(names) == 1:
-        guess = _guess_delimiter(text, delimiter)
-        if guess:
-            raise InputFileError(
-                str(p),
-                f"the header has one column but contains {text.count(guess)} "
-                f"{_DELIMITER_NAMES[guess]}s: the file looks {_DELIMITER_NAMES[guess]}-separated, "
-                f"not {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated; pass "
-                f"--sep '{guess}'" + (" (or sep in the mapping file)"),
-                code="wrong_delimiter",
-            )
+        _check_delimiter(p, text, delimiter)
+    trailing = _drop_trailing_empty(names)
+    _check_header_names(p, names)
+    _check_has_rows(p, head, had_bom)
+    return names, trailing, had_bom
+
+
+def _read_head(p: Path) -> tuple[bytes, bool]:
+    """The first 64 KiB of ``p`` without a UTF-8 byte-order mark, and whether it had one."""
+    with open(p, "rb") as fh:
+        head = fh.read(1 << 16)
+    had_bom = head.startswith(b"\xef\xbb\xbf")
+    return (head[3:] if had_bom else head), had_bom
+
+
+def _decode_header(p: Path, first: bytes, encoding: str) -> str:
+    try:
+        return first.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            str(p),
+            f"the header is not valid {encoding} (byte 0x{first[exc.start]:02X}); "
+            "re-save the file as UTF-8 or pass --encoding cp1252",
+            code="invalid_utf8",
+        ) from exc
+
+
+def _check_delimiter(p: Path, text: str, delimiter: str) -> None:
+    """A one-column header that contains another delimiter: the wrong ``sep`` was given."""
+    guess = _guess_delimiter(text, delimiter)
+    if guess:
+        raise InputFileError(
+            str(p),
+            f"the header has one column but contains {text.count(guess)} "
+            f"{_DELIMITER_NAMES[guess]}s: the file looks {_DELIMITER_NAMES[guess]}-separated, "
+            f"not {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated; pass "
+            f"--sep '{guess}'" + (" (or sep in the mapping file)"),
+            code="wrong_delimiter",
+        )
+
+
+def _drop_trailing_empty(names: list[str]) -> int:
+    """Remove the empty names at the end of ``names`` (in place); how many there were."""
     trailing = 0
     while names and names[-1] == "":
         names.pop()  # a trailing delimiter on every line (common in Excel exports)
         trailing += 1
+    return trailing
+
+
+def _check_header_names(p: Path, names: list[str]) -> None:
+    """Every column has a name, and no name is used twice."""
     empty = [i + 1 for i, n in enumerate(names) if n == ""]
     if empty:
         raise InputFileError(str(p), f"header column {empty[0]} has no name", code="bad_header")
@@ -417,11 +445,14 @@ def _read_header(p: Path, opts: ReadOptions, delimiter: str) -> tuple[list[str],
             raise InputFileError(str(p), f"the header names column {n!r} twice",
                                  code="duplicate_column")
         seen.add(n)
+
+
+def _check_has_rows(p: Path, head: bytes, had_bom: bool) -> None:
+    """Something follows the header (in the first 64 KiB, or the file is longer)."""
     body = head.split(b"\n", 1)[1] if b"\n" in head else b""
     if not body.strip() and p.stat().st_size <= len(head) + (3 if had_bom else 0):
         raise InputFileError(str(p), "the file has a header but no data rows",
                              code="empty_file")
-    return names, trailing, had_bom
 
 
 def _guess_delimiter(text: str, current: str) -> str | None:

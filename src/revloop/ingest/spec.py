@@ -121,36 +121,64 @@ def _empty(a: pa.Array) -> pa.Array:
 
 
 def _field(spec: FieldSpec, batch: pa.RecordBatch, n: int, present: set[str]) -> pa.Array:
-    if spec.template:
-        parts: list[object] = []
-        import re
-
-        for piece in re.split(r"(\{[^{}]+\})", spec.template):
-            if piece.startswith("{") and piece.endswith("}"):
-                parts.append(_text(batch, piece[1:-1]))
-            elif piece:
-                parts.append(piece)
-        values: pa.Array = pc.binary_join_element_wise(*parts, "")
-    elif spec.source and spec.source in present:
-        values = batch.column(spec.source)
-    else:
-        values = pa.nulls(n, pa.string())
-    for other in spec.fallback:
-        if other in present:
-            text = values if pa.types.is_string(values.type) else values.cast(pa.string())
-            values = pc.if_else(_empty(text), _text(batch, other), text)
+    values = _source_values(spec, batch, n, present)
+    values = _with_fallbacks(values, spec.fallback, batch, present)
     if spec.values is not None:
         values = _map_values(values, spec.values)
     if spec.transform is not None:
         fn = TRANSFORMS[spec.transform] if isinstance(spec.transform, str) else spec.transform
-        values = fn(values if pa.types.is_string(values.type) else values.cast(pa.string()))
+        values = fn(_as_text(values))
     if spec.const is not None:
-        const = pa.array([spec.const] * n, pa.string())
-        if spec.source is None and spec.template is None:
-            return const
-        values = values if pa.types.is_string(values.type) else values.cast(pa.string())
-        values = pc.if_else(_empty(values), const, values)
+        return _with_const(spec, spec.const, values, n)
     return values
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    return values if pa.types.is_string(values.type) else values.cast(pa.string())
+
+
+def _source_values(spec: FieldSpec, batch: pa.RecordBatch, n: int,
+                   present: set[str]) -> pa.Array:
+    """The template filled in, else the source column, else all nulls (a source the file
+    lacks)."""
+    if spec.template:
+        return _fill_template(spec.template, batch)
+    if spec.source and spec.source in present:
+        return batch.column(spec.source)
+    return pa.nulls(n, pa.string())
+
+
+def _fill_template(template: str, batch: pa.RecordBatch) -> pa.Array:
+    """``"sf-{Id}"`` → ``sf-`` joined to each row's ``Id`` (a null anywhere: null)."""
+    import re
+
+    parts: list[object] = []
+    for piece in re.split(r"(\{[^{}]+\})", template):
+        if piece.startswith("{") and piece.endswith("}"):
+            parts.append(_text(batch, piece[1:-1]))
+        elif piece:
+            parts.append(piece)
+    values: pa.Array = pc.binary_join_element_wise(*parts, "")
+    return values
+
+
+def _with_fallbacks(values: pa.Array, fallback: Sequence[str], batch: pa.RecordBatch,
+                    present: set[str]) -> pa.Array:
+    """Empty values taken from the ``fallback`` columns the file has, in order."""
+    for other in fallback:
+        if other in present:
+            text = _as_text(values)
+            values = pc.if_else(_empty(text), _text(batch, other), text)
+    return values
+
+
+def _with_const(spec: FieldSpec, const: str, values: pa.Array, n: int) -> pa.Array:
+    """The constant alone for a field without a source or template; else where empty."""
+    constant = pa.array([const] * n, pa.string())
+    if spec.source is None and spec.template is None:
+        return constant
+    text = _as_text(values)
+    return pc.if_else(_empty(text), constant, text)
 
 
 def _map_values(values: pa.Array, mapping: dict[str, str | None]) -> pa.Array:

@@ -7,7 +7,7 @@ transactional writer used by imports (stage Arrow batches, merge them, commit or
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -117,10 +117,6 @@ class Transaction(ABC):
         """Staged rows whose key repeats an earlier line with different content."""
 
     @abstractmethod
-    def clear_stage(self, name: str) -> None:
-        """Empty a staging table."""
-
-    @abstractmethod
     def append_new(
         self, name: str, table: pa.Table, key: tuple[str, ...],
         columns: Sequence[tuple[str, ColumnType]],
@@ -194,10 +190,3 @@ class Store(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def batches_of(table: pa.Table | Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
-    """Record batches of a table or an iterable of batches."""
-    if isinstance(table, pa.Table):
-        batches: list[pa.RecordBatch] = table.to_batches()
-        return batches
-    return table

@@ -24,17 +24,6 @@ from revloop.schema import ColumnType, Entity
 from revloop.store import merge_sql
 from revloop.store.base import ARROW_TYPES, MergeCounts, Store, Transaction, conform
 
-SPARK_TYPES: dict[ColumnType, str] = {
-    ColumnType.STRING: "STRING",
-    ColumnType.INTEGER: "BIGINT",
-    ColumnType.NUMBER: "DOUBLE",
-    ColumnType.AMOUNT: "DOUBLE",
-    ColumnType.BOOLEAN: "BOOLEAN",
-    ColumnType.DATE: "DATE",
-    ColumnType.TIMESTAMP: "TIMESTAMP_NTZ",
-    ColumnType.JSON: "STRING",
-}
-
 _SESSION: Any = None
 
 
@@ -111,12 +100,6 @@ class SparkTransaction(Transaction):
         self, name: str, columns: Sequence[tuple[str, ColumnType]], entity: Entity | None = None
     ) -> None:
         self.schemas[name] = pa.schema([pa.field(n, ARROW_TYPES[t]) for n, t in columns])
-
-    def clear_stage(self, name: str) -> None:
-        writer = self.writers.pop(name, None)
-        if writer:
-            writer.close()
-        (self.tmp / f"{name}.parquet").unlink(missing_ok=True)
 
     def append(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
         if batch.num_rows == 0:

@@ -45,9 +45,6 @@ class SqlTransaction(Transaction):
         if entity is not None:
             self._entities[name] = entity
 
-    def clear_stage(self, name: str) -> None:
-        self.execute(f"DELETE FROM {name}")
-
     def _insert_sql(self, name: str, source: str, names: Sequence[str]) -> str:
         """INSERT of Arrow columns into a table; entity stages also get key and hash."""
         cols = ", ".join(f'"{c}"' for c in names)

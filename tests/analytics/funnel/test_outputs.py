@@ -23,7 +23,7 @@ def result(duck: Store, tmp_path: Path) -> funnel.FunnelResult:
 
 
 def test_json_round_trip(result: funnel.FunnelResult) -> None:
-    doc = json.loads(json.dumps(result.to_dict()))
+    doc = json.loads(json.dumps(result.to_json()))
     assert doc["as_of"] == "2024-04-01T00:00:00"
     assert [r["stage"] for r in doc["funnel"]] == result.stages
     assert doc["funnel"][0]["entered"] == 10

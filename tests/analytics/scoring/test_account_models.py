@@ -16,7 +16,7 @@ from revloop.analytics.scoring.errors import ModelNotFoundError
 from revloop.analytics.scoring.evaluation import Evaluation, backtest_accounts
 from revloop.analytics.scoring.features_account import AccountPlan, account_feature_query
 from revloop.analytics.scoring.model_store import MODELS_TABLE, list_models, load_model
-from revloop.analytics.scoring.rules_file import FitBuckets, StageThresholds, load_rules
+from revloop.analytics.scoring.rules import FitBuckets, StageThresholds, load_rules
 from revloop.analytics.scoring.training import AccountOptions
 from revloop.facade import scoring
 from revloop.store import Store, connect
@@ -97,7 +97,7 @@ def test_train_store_apply_and_explain(world_store: Store, tmp_path: Path) -> No
 
     applied = scoring.apply(world_store, scoring.ApplyRequest(models=["accounts"],
                                                               rules=RULES))
-    acc = applied.results["accounts"]
+    acc = applied.to_json()["accounts"]
     assert acc["rows"] == world_store.count("account_scores") > 300
     assert set(acc["buying_stages"]) <= {"Target", "Awareness", "Consideration", "Decision",
                                          "Purchase"}
@@ -112,9 +112,9 @@ def test_train_store_apply_and_explain(world_store: Store, tmp_path: Path) -> No
     ex = scoring.explain(world_store, scoring.ExplainRequest(id=top["account_id"],
                                                              rules=RULES))
     assert ex.kind == "account"
-    assert ex.models["in_market"]["score"] == pytest.approx(top["in_market_score"])
-    assert ex.models["account"]["buying_stage"] == top["buying_stage"]
-    assert len(ex.models["in_market"]["reasons"]) == 3
+    assert ex.models["in_market"].score == pytest.approx(top["in_market_score"])
+    assert ex.account is not None and ex.account["buying_stage"] == top["buying_stage"]
+    assert len(ex.models["in_market"].reasons) == 3
     assert ex.related and "score" in ex.related[0]
 
 

@@ -1,17 +1,13 @@
-"""Custom attributes read from JSON text the same way on every engine."""
+"""Profiles of custom attributes (values are read by store.queries.json_text, tested in
+tests/store/test_queries.py)."""
 
 from __future__ import annotations
 
 import json
 
-import pyarrow as pa
-
 from revloop.analytics.scoring.json_attributes import (
-    json_text_value,
     profile_attributes,
-    safe_float,
 )
-from revloop.store import Store
 
 ROWS = [
     {"Lead Origin": "API", "n": "5", "x": 3.5, "b": True, "Total (s)": "12"},
@@ -19,26 +15,6 @@ ROWS = [
     None,
     {"a": '"Lead Origin":"bad"', "n": " 7e1 "},
 ]
-
-
-def test_values_numbers_escapes_and_missing_keys(backend: Store) -> None:
-    texts = [json.dumps(r, ensure_ascii=False) if r else None for r in ROWS]
-    backend.write_arrow("jt", pa.table({"id": ["a", "b", "c", "d"], "custom": texts}))
-    t = backend.table("jt")
-
-    def column(key: str, numeric: bool = False) -> list[object]:
-        value = json_text_value(t.custom, key)
-        expr = safe_float(value) if numeric else value
-        rows = t.select(t.id, v=expr).order_by("id").to_pyarrow()
-        return rows.column("v").to_pylist()
-
-    assert column("Lead Origin") == ["API", 'Form "x" \\ ok', None, None]
-    assert column("x") == ["3.5", None, None, None]
-    assert column("b") == ["true", None, None, None]
-    assert column("Total (s)") == ["12", None, None, None]
-    assert column("café") == [None, "é", None, None]
-    assert column("missing") == [None, None, None, None]
-    assert column("n", numeric=True) == [5.0, None, None, 70.0]
 
 
 def test_profiles_decide_numeric_and_text() -> None:

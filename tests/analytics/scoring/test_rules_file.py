@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from revloop.analytics.scoring.errors import RulesFileError
-from revloop.analytics.scoring.rules_file import load_rules, parse_rules
+from revloop.analytics.scoring.rules import load_rules, parse_rules
 from tests.analytics.scoring import hand_world as hw
 from tests.conftest import EXAMPLES
 

@@ -33,14 +33,6 @@ class Comparison:
     rows: tuple[ComparisonRow, ...]
     rank_correlation: dict[str, dict[str, float | None]]  # Spearman; None when undefined
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "models": list(self.models),
-            "rows": [row.__dict__ for row in self.rows],
-            "rank_correlation": self.rank_correlation,
-        }
-
 
 def compare(credits: Sequence[Credits], metric: str = "conversions") -> Comparison:
     """Compare models that credit the same channels (``metric``: conversions or value)."""

@@ -33,11 +33,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Any
 
 import ibis
-import ibis.expr.datatypes as idt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,53 +51,13 @@ from revloop.analytics.attribution.paths import (
     IntArray,
     Journeys,
 )
+from revloop.analytics.attribution.request import GROUP_COLUMNS, AttributionRequest
+from revloop.model import tables
 from revloop.store import Store
+from revloop.store.queries import as_float, collect_sorted, days, json_text, null_timestamp
 
 DAY = 86_400.0
 NONE_GROUP = "(none)"
-#: Touchpoint columns ``--by`` can name directly; anything else is a key of ``properties``.
-GROUP_COLUMNS = {"channel": "channel", "campaign": "campaign_id", "campaign_id": "campaign_id",
-                 "content": "content_id", "content_id": "content_id",
-                 "touch_type": "touch_type", "url": "url"}
-
-
-@dataclass(frozen=True)
-class JourneyRequest:
-    """Which journeys to build from the store."""
-
-    level: Literal["contact", "account"] = "account"
-    by: str = "channel"
-    metric: Literal["pipeline", "revenue", "conversions"] = "pipeline"
-    lookback_days: float = 365.0
-    conversion_window_days: float = 90.0
-    start: date | None = None
-    end: date | None = None
-    conversion_stage: str = "opportunity"
-    exclude_touch_types: tuple[str, ...] = ()
-    exclude_channels: tuple[str, ...] = ()
-    direct_channels: tuple[str, ...] = ("direct",)
-    stages: tuple[str, ...] = ()  # stage milestones to mark for custom weights (mql, sql …)
-    method: Literal["arrow", "sql"] = "arrow"
-
-    def validate(self) -> None:
-        """Raise :class:`AttributionError` on options that cannot work."""
-        if self.level not in ("contact", "account"):
-            raise AttributionError(f"level must be contact or account, got {self.level!r}",
-                                   code="bad_level")
-        if self.metric not in ("pipeline", "revenue", "conversions"):
-            raise AttributionError(
-                f"metric must be pipeline, revenue or conversions, got {self.metric!r}",
-                code="bad_metric")
-        if not self.lookback_days > 0:
-            raise AttributionError("the lookback window must be positive", code="bad_window")
-        if not self.conversion_window_days >= 0:
-            raise AttributionError("the conversion window must not be negative",
-                                   code="bad_window")
-        if self.start and self.end and self.start > self.end:
-            raise AttributionError(f"--start {self.start} is after --end {self.end}",
-                                   code="bad_window")
-        if not self.by.strip():
-            raise AttributionError("--by needs a grouping", code="bad_group")
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,44 +80,17 @@ class StoreJourneys:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-# -- JSON properties, per engine (Ibis' JSON ops do not compile on PostgreSQL and need a Python
-# UDF on Spark; each engine's own function does the same thing) ------------------------------
-def _text_at_path(doc: str, path: str) -> str:  # type: ignore[empty-body]
-    """Signature of the engines' JSON text extraction functions."""
-
-
-def _text_at_key(doc: idt.JSON, key: str) -> str:  # type: ignore[empty-body]
-    """Signature of PostgreSQL's ``json_extract_path_text``."""
-
-
-_duck_json: Any = ibis.udf.scalar.builtin(_text_at_path, name="json_extract_string")
-_pg_json: Any = ibis.udf.scalar.builtin(_text_at_key, name="json_extract_path_text")
-_spark_json: Any = ibis.udf.scalar.builtin(_text_at_path, name="get_json_object")
-
-
-def json_property(store: Store, column: Any, key: str) -> Any:
-    """The top-level ``key`` of a JSON-text column as a string expression on any engine."""
-    if not key.replace("_", "").replace("-", "").isalnum():
-        raise AttributionError(f"property name {key!r}: use letters, digits, - and _",
-                               code="bad_group")
-    if store.engine == "postgres":
-        return _pg_json(column.cast("json"), key)
-    if store.engine == "spark":
-        return _spark_json(column, f"$.{key}")
-    return _duck_json(column, f"$.{key}")
-
-
 def _group_expr(store: Store, t: Any, by: str) -> Any:
     name = by.strip()
     if name.startswith("property:"):
-        return json_property(store, t.properties, name.split(":", 1)[1])
+        return json_text(store, t.properties, name.split(":", 1)[1])
     if name in GROUP_COLUMNS:
         return t[GROUP_COLUMNS[name]]
-    return json_property(store, t.properties, name)
+    return json_text(store, t.properties, name)
 
 
-def _touches(store: Store, req: JourneyRequest) -> Any:
-    tp = store.table("touchpoints")
+def _touches(store: Store, req: AttributionRequest) -> Any:
+    tp = store.table(tables.TOUCHPOINTS)
     ent_col = "account_id" if req.level == "account" else "contact_id"
     t = tp.filter(tp[ent_col].notnull() & tp.occurred_at.notnull())
     if req.exclude_touch_types:
@@ -171,28 +103,10 @@ def _touches(store: Store, req: JourneyRequest) -> Any:
     return t.select(entity=t[ent_col], ts=t.occurred_at, grp=grp, direct=direct)
 
 
-def _seconds(days: float) -> Any:
-    return ibis.interval(seconds=round(days * DAY))
-
-
-def _ts_null() -> Any:
-    return ibis.null().cast("timestamp")
-
-
-def _num(x: Any) -> Any:
-    """A float64 expression. Ibis folds a cast of a float literal into the bare literal, which
-    PostgreSQL types NUMERIC; an integer literal cast to float64 stays a double everywhere."""
-    if hasattr(x, "cast"):
-        return x.cast("float64")
-    if float(x).is_integer():
-        return ibis.literal(int(x)).cast("float64")
-    return ibis.literal(x).cast("float64")
-
-
-def _opportunity_rows(store: Store, req: JourneyRequest) -> Any:
+def _opportunity_rows(store: Store, req: AttributionRequest) -> Any:
     """One row per (entity, opportunity) with its weight: 1 at account level, 1/k for the k
     people of the deal at contact level."""
-    o = store.table("opportunities")
+    o = store.table(tables.OPPORTUNITIES)
     o = o.filter(o.created_at.notnull())
     closed = o.is_closed.fill_null(False) | o.is_won.fill_null(False)
     o = o.select(
@@ -204,9 +118,9 @@ def _opportunity_rows(store: Store, req: JourneyRequest) -> Any:
     )
     if req.level == "account":
         o = o.filter(o.account_id.notnull())
-        return o.mutate(entity=o.account_id, weight=_num(1.0), jkey=o.opportunity_id)
-    roles = store.table("opportunity_contacts").select("opportunity_id", "contact_id")
-    c = store.table("contacts")
+        return o.mutate(entity=o.account_id, weight=as_float(1.0), jkey=o.opportunity_id)
+    roles = store.table(tables.OPPORTUNITY_CONTACTS).select("opportunity_id", "contact_id")
+    c = store.table(tables.CONTACTS)
     converted = c.filter(c.converted_opportunity_id.notnull()).select(
         opportunity_id=c.converted_opportunity_id, contact_id=c.contact_id)
     links = ibis.union(roles, converted, distinct=True)
@@ -216,12 +130,12 @@ def _opportunity_rows(store: Store, req: JourneyRequest) -> Any:
         k, links.opportunity_id == k.k_id)
     return j.select(
         o.opportunity_id, o.account_id, o.created_at, o.close_end, o.closed, o.won, o.amount,
-        o.crm_source, entity=links.contact_id, weight=_num(1.0) / k.k.cast("float64"),
+        o.crm_source, entity=links.contact_id, weight=as_float(1.0) / k.k.cast("float64"),
         jkey=links.contact_id.concat("|", o.opportunity_id),
     )
 
 
-def _in_period(expr: Any, req: JourneyRequest) -> Any:
+def _in_period(expr: Any, req: AttributionRequest) -> Any:
     cond = ibis.literal(True)
     if req.start:
         cond = cond & (expr >= ibis.literal(datetime.combine(req.start, datetime.min.time())))
@@ -231,54 +145,55 @@ def _in_period(expr: Any, req: JourneyRequest) -> Any:
     return cond
 
 
-def _journey_table(store: Store, req: JourneyRequest, data_end: datetime) -> Any:
+def _journey_table(store: Store, req: AttributionRequest, data_end: datetime) -> Any:
     """Every journey: key, entity, window, outcomes and milestone times."""
-    lookback = _seconds(req.lookback_days)
-    f0 = _num(0.0)
+    lookback = days(req.lookback_days)
+    f0 = as_float(0.0)
     rows: list[Any] = []
     # non-converting journeys end one conversion window before the data end: what happened
     # after that point is known, so a window ending there without a milestone did not convert
     cutoff = data_end - timedelta(seconds=round(req.conversion_window_days * DAY))
     at_cutoff = ibis.literal(cutoff)
     if req.metric == "conversions" and req.level == "contact":
-        st = store.table("stage_transitions")
+        st = store.table(tables.STAGE_TRANSITIONS)
         st = st.filter(st.entity_type.isin(["lead", "contact"])
                        & (st.to_stage == req.conversion_stage) & st.occurred_at.notnull())
         first = st.group_by(entity=st.entity_id).agg(end_at=st.occurred_at.min())
         # a person who reached the stage (before the data end) never has a failed journey
         known = first.filter(first.end_at < ibis.literal(data_end))
-        done = known.select(entity=known.entity, last_event=_ts_null(),
+        done = known.select(entity=known.entity, last_event=null_timestamp(),
                             blocked=ibis.literal(True))
         first = first.filter(_in_period(first.end_at, req))
         rows.append(first.select(
             jkey=ibis.literal("s|").concat(first.entity), entity=first.entity,
-            end_at=first.end_at.cast("timestamp"), after=_ts_null(), opp_w=f0, opp_amount=f0,
-            won_w=f0, won_amount=f0, stage_w=_num(1.0), tail=f0,
-            crm_source=ibis.null().cast("string"), opp_at=_ts_null(), won_at=_ts_null()))
+            end_at=first.end_at.cast("timestamp"), after=null_timestamp(), opp_w=f0, opp_amount=f0,
+            won_w=f0, won_amount=f0, stage_w=as_float(1.0), tail=f0,
+            crm_source=ibis.null().cast("string"), opp_at=null_timestamp(),
+            won_at=null_timestamp()))
     else:
         o = _opportunity_rows(store, req)
         if req.metric == "revenue":
             m = o.filter(o.closed & _in_period(o.close_end, req))
             end_at = m.close_end
-            won_at = ibis.ifelse(m.won, m.close_end, _ts_null())
+            won_at = ibis.ifelse(m.won, m.close_end, null_timestamp())
         else:
             m = o.filter(_in_period(o.created_at, req))
             end_at = m.created_at
-            won_at = _ts_null()
-        won = ibis.ifelse(m.won, _num(1.0), _num(0.0))
+            won_at = null_timestamp()
+        won = ibis.ifelse(m.won, as_float(1.0), as_float(0.0))
         rows.append(m.select(
             jkey=ibis.literal("o|").concat(m.jkey), entity=m.entity,
             end_at=end_at.cast("timestamp"),
-            after=_ts_null(), opp_w=_num(m.weight), opp_amount=_num(m.weight * m.amount),
-            won_w=_num(m.weight * won), won_amount=_num(m.weight * won * m.amount), stage_w=f0,
-            tail=f0,
+            after=null_timestamp(), opp_w=as_float(m.weight),
+            opp_amount=as_float(m.weight * m.amount), won_w=as_float(m.weight * won),
+            won_amount=as_float(m.weight * won * m.amount), stage_w=f0, tail=f0,
             crm_source=m.crm_source, opp_at=m.created_at.cast("timestamp"),
             won_at=won_at.cast("timestamp")))
         # an entity whose deal is open at the cutoff, or created after it, is converting, not
         # failing; a deal closed before the cutoff starts its non-converting window afresh
         known = o.filter(o.created_at < ibis.literal(data_end))
         closed_by = known.closed & (known.close_end <= at_cutoff)
-        ev = known.mutate(latest=ibis.ifelse(closed_by, known.close_end, _ts_null()),
+        ev = known.mutate(latest=ibis.ifelse(closed_by, known.close_end, null_timestamp()),
                           block=ibis.ifelse(closed_by, 0, 1))
         done = ev.group_by(entity=ev.entity).agg(
             last_event=ev.latest.max(), blocked=ev.block.max() > 0)
@@ -294,17 +209,17 @@ def _journey_table(store: Store, req: JourneyRequest, data_end: datetime) -> Any
         jkey=ibis.literal("t|").concat(tails.entity), entity=tails.entity,
         end_at=at_cutoff.cast("timestamp"), after=tails.after.cast("timestamp"), opp_w=f0,
         opp_amount=f0, won_w=f0, won_amount=f0, stage_w=f0,
-        tail=_num(1.0), crm_source=ibis.null().cast("string"), opp_at=_ts_null(),
-        won_at=_ts_null()))
+        tail=as_float(1.0), crm_source=ibis.null().cast("string"), opp_at=null_timestamp(),
+        won_at=null_timestamp()))
     j = ibis.union(*rows, distinct=False)
     j = j.mutate(lo=ibis.greatest(j.end_at - lookback,
                                   ibis.coalesce(j.after, j.end_at - lookback)))
     return _with_person_milestones(store, req, j)
 
 
-def _with_person_milestones(store: Store, req: JourneyRequest, j: Any) -> Any:
+def _with_person_milestones(store: Store, req: AttributionRequest, j: Any) -> Any:
     """Add lead creation (first person created in the window) and requested stage times."""
-    c = store.table("contacts")
+    c = store.table(tables.CONTACTS)
     key_col = "account_id" if req.level == "account" else "contact_id"
     people = c.filter(c[key_col].notnull() & c.created_at.notnull()).select(
         p_entity=c[key_col], p_at=c.created_at)
@@ -313,8 +228,8 @@ def _with_person_milestones(store: Store, req: JourneyRequest, j: Any) -> Any:
     pj = pj.filter((pj.p_at > pj.lo) & (pj.p_at <= pj.end_at))
     lead = pj.group_by(l_key=pj.jkey).agg(lead_at=pj.p_at.min())
     j = j.left_join(lead, j.jkey == lead.l_key).drop("l_key")
-    for i, stage in enumerate(req.stages):
-        st = store.table("stage_transitions")
+    for i, stage in enumerate(req.milestone_stages):
+        st = store.table(tables.STAGE_TRANSITIONS)
         st = st.filter(st.entity_type.isin(["lead", "contact"]) & (st.to_stage == stage)
                        & st.occurred_at.notnull())
         if req.level == "account":
@@ -341,7 +256,7 @@ def _epoch_us(arr: pa.ChunkedArray | pa.Array) -> FloatArray:
     return out
 
 
-def _data_end(store: Store, req: JourneyRequest) -> datetime:
+def _data_end(store: Store, req: AttributionRequest) -> datetime:
     if req.end:
         return datetime.combine(req.end + timedelta(days=1), datetime.min.time())
     t = _touches(store, req)
@@ -352,9 +267,8 @@ def _data_end(store: Store, req: JourneyRequest) -> datetime:
     return value.to_pydatetime() if hasattr(value, "to_pydatetime") else value  # type: ignore[no-any-return]
 
 
-def build_journeys(store: Store, req: JourneyRequest) -> StoreJourneys:
+def build_journeys(store: Store, req: AttributionRequest) -> StoreJourneys:
     """The journeys of ``req`` from the store's marts (see the module docstring)."""
-    req.validate()
     missing = {"touchpoints", "opportunities", "contacts"} - set(store.list_tables())
     if missing:
         raise AttributionError(
@@ -365,7 +279,7 @@ def build_journeys(store: Store, req: JourneyRequest) -> StoreJourneys:
     data_end = _data_end(store, req)
     jt = _journey_table(store, req, data_end)
     jt = jt.mutate(jid=ibis.row_number().over(order_by=jt.jkey))
-    stage_cols = [f"stage_{i}" for i in range(len(req.stages))]
+    stage_cols = [f"stage_{i}" for i in range(len(req.milestone_stages))]
     meta = jt.select("jid", "end_at", "lo", "opp_w", "opp_amount", "won_w", "won_amount",
                      "stage_w", "tail", "crm_source", "opp_at", "won_at", "lead_at",
                      *stage_cols).to_pyarrow()
@@ -404,7 +318,7 @@ def build_journeys(store: Store, req: JourneyRequest) -> StoreJourneys:
     )
 
 
-def _touch_rows(store: Store, req: JourneyRequest, jt: Any) -> pa.Table:
+def _touch_rows(store: Store, req: AttributionRequest, jt: Any) -> pa.Table:
     """The touches of every journey: (jid, ts, grp, direct), or per-journey arrays (sql)."""
     t = _touches(store, req)
     w = jt.select("jid", j_entity=jt.entity, j_lo=jt.lo, j_end=jt.end_at)
@@ -412,19 +326,7 @@ def _touch_rows(store: Store, req: JourneyRequest, jt: Any) -> pa.Table:
     x = x.filter((x.ts > x.j_lo) & (x.ts <= x.j_end))
     if req.method == "arrow":
         return x.select("jid", "ts", "grp", "direct").to_pyarrow()
-    if store.engine != "postgres":
-        # (ts, group, direct) structs collected, then each list sorted: one unordered
-        # aggregate — Spark has no ordered one, and DuckDB's ORDER BY aggregates need far more
-        # memory (three of them ran out of a 2 GB limit at 0.6M touches)
-        agg = x.group_by("jid").agg(s=ibis.struct({"ts": x.ts, "grp": x.grp,
-                                                   "direct": x.direct}).collect())
-        return agg.select("jid", s=agg.s.sort()).to_pyarrow()
-    # PostgreSQL cannot hand arrays of records to Arrow: three ordered arrays instead
-    agg = x.group_by("jid").agg(
-        ts=x.ts.collect(order_by=[x.ts, x.grp, x.direct]),
-        grp=x.grp.collect(order_by=[x.ts, x.grp, x.direct]),
-        direct=x.direct.collect(order_by=[x.ts, x.grp, x.direct]))
-    return agg.to_pyarrow()
+    return collect_sorted(store, x, "jid", ["ts", "grp", "direct"]).to_pyarrow()
 
 
 def _flat_touches(touches: pa.Table, method: str) -> tuple[IntArray, pa.Array, pa.Array,
@@ -449,7 +351,7 @@ def _flat_touches(touches: pa.Table, method: str) -> tuple[IntArray, pa.Array, p
     return per, ts, grp, direct
 
 
-def _assemble(meta: pa.Table, touches: pa.Table, req: JourneyRequest, n: int,
+def _assemble(meta: pa.Table, touches: pa.Table, req: AttributionRequest, n: int,
               stage_cols: list[str]) -> Journeys:
     # Ibis' row_number is 0-based on every engine
     jid, ts_arr, grp_arr, direct_arr = _flat_touches(touches, req.method)
@@ -468,7 +370,7 @@ def _assemble(meta: pa.Table, touches: pa.Table, req: JourneyRequest, n: int,
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     end_us = _epoch_us(meta.column("end_at"))
     ages = (end_us[jid] - ts) / (DAY * 1e6)
-    milestone_names = [LEAD_CREATION, OPPORTUNITY_CREATION, CLOSED_WON, *req.stages]
+    milestone_names = [LEAD_CREATION, OPPORTUNITY_CREATION, CLOSED_WON, *req.milestone_stages]
     time_cols = ["lead_at", "opp_at", "won_at", *stage_cols]
     flags = np.zeros(len(ts), dtype=np.uint32)
     for bit, col in enumerate(time_cols):
@@ -499,14 +401,14 @@ def _milestone_flags(jid: IntArray, ts: FloatArray, offsets: IntArray, at: Float
     return flags
 
 
-def _group_names(store: Store, req: JourneyRequest, groups: tuple[str, ...]) -> dict[str, str]:
+def _group_names(store: Store, req: AttributionRequest, groups: tuple[str, ...]) -> dict[str, str]:
     """Readable names of campaign and content groups (ids stay the keys)."""
     by = GROUP_COLUMNS.get(req.by.strip())
-    if by == "campaign_id" and "campaigns" in store.list_tables():
-        t = store.table("campaigns")
+    if by == "campaign_id" and tables.CAMPAIGNS in store.list_tables():
+        t = store.table(tables.CAMPAIGNS)
         rows = t.select(k=t.campaign_id, name=t.name).to_pyarrow().to_pylist()
-    elif by == "content_id" and "content" in store.list_tables():
-        t = store.table("content")
+    elif by == "content_id" and tables.CONTENT in store.list_tables():
+        t = store.table(tables.CONTENT)
         rows = t.select(k=t.content_id, name=t.title).to_pyarrow().to_pylist()
     else:
         return {}

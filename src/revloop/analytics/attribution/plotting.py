@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from revloop.analytics.attribution.runner import AttributionResult
+    from revloop.analytics.attribution.result import AttributionResult
 
 #: At most this many groups are drawn (the ones with the most credit under any model).
 MAX_GROUPS = 20
@@ -38,11 +38,11 @@ def plot_credits(result: AttributionResult, path: str | Path) -> list[Path]:
 
     metric = "value" if result.metric == "value" else "conversions"
     models = result.models
-    shares = np.vstack([m.credits.share(metric) for m in models]) if models \
-        else np.zeros((0, len(result.channels)))
+    shares = np.array([m.shares(metric) for m in models]) if models \
+        else np.zeros((0, len(result.groups)))
     top: Any = (np.argsort(-shares.max(axis=0), kind="stable")[:MAX_GROUPS] if models
                 else np.zeros(0, dtype=np.int64))
-    groups = [result.channels[i] for i in top]
+    groups = [result.label_of(result.groups[i]) for i in top]
     height = max(3.0, 0.35 * len(groups) * max(1, len(models)) ** 0.5 + 1.5)
     fig = Figure(figsize=(9, height))
     ax = fig.subplots()
@@ -51,18 +51,18 @@ def plot_credits(result: AttributionResult, path: str | Path) -> list[Path]:
     for k, m in enumerate(models):
         vals = shares[k, top]
         err = None
-        if m.interval is not None and metric == "conversions":
-            lo = m.interval.share_low[top]
-            hi = m.interval.share_high[top]
+        if m.bootstrap is not None and metric == "conversions":
+            ci = [m.credits[i].share_ci or (0.0, 0.0) for i in top]
+            lo, hi = np.array([c[0] for c in ci]), np.array([c[1] for c in ci])
             err = np.vstack((np.clip(vals - lo, 0, None), np.clip(hi - vals, 0, None)))
-        ax.barh(y + k * bar - 0.4 + bar / 2, vals, height=bar, label=m.credits.model,
+        ax.barh(y + k * bar - 0.4 + bar / 2, vals, height=bar, label=m.model,
                 xerr=err, capsize=2 if err is not None else 0)
     ax.set_yticks(y, groups)
     ax.invert_yaxis()
     label = result.labels.get(metric, metric)
     ax.set_xlabel(f"share of {label}")
     ax.xaxis.set_major_formatter(_percent())
-    by = result.source.get("by", "channel")
+    by = result.source.by
     ax.set_title(f"Attribution of {label} by {by}")
     ax.legend(loc="lower right", fontsize="small")
     ax.grid(axis="x", alpha=0.3)
@@ -74,7 +74,7 @@ def plot_sourced_influenced(result: AttributionResult, path: str | Path) -> list
     from matplotlib.figure import Figure
 
     rows = result.sourced_influenced or []
-    rows = sorted(rows, key=lambda r: -float(r["touched_value"]))[:MAX_GROUPS]
+    rows = sorted(rows, key=lambda r: -r.touched_value)[:MAX_GROUPS]
     fig = Figure(figsize=(9, max(3.0, 0.4 * len(rows) + 1.5)))
     ax = fig.subplots()
     y = np.arange(len(rows))
@@ -82,8 +82,9 @@ def plot_sourced_influenced(result: AttributionResult, path: str | Path) -> list
               ("influenced_value", "influenced (model credit)"),
               ("touched_value", "touched (not additive)"))
     for k, (key, name) in enumerate(series):
-        ax.barh(y + (k - 1) * 0.27, [float(r[key]) for r in rows], height=0.27, label=name)
-    ax.set_yticks(y, [str(r["group"]) for r in rows])
+        ax.barh(y + (k - 1) * 0.27, [float(getattr(r, key)) for r in rows], height=0.27,
+                label=name)
+    ax.set_yticks(y, [result.label_of(r.group) for r in rows])
     ax.invert_yaxis()
     ax.set_xlabel(result.labels.get("value", "value"))
     ax.set_title("Sourced vs influenced")

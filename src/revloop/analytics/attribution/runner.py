@@ -1,464 +1,332 @@
-"""Runners: a typed request in, a typed result out, for path files and for the store.
+"""The attribution runners: a typed request in, a typed result out.
 
-``attribute_journeys`` runs any set of models on journeys already in memory (a path file, or
-journeys built from the store by :mod:`journeys`) and returns an :class:`AttributionResult`:
-credits per model with bootstrap intervals for the data-driven ones, the comparison table,
-totals with the unattributed part, and timings.
+``run`` attributes the store's journeys: they are built once (in Ibis), the path options are
+applied once, every requested model is built once and fitted once, and the reports that
+re-solve a model for other outcomes (spend against pipeline and revenue) reuse the fitted
+model's prepared form. ``run_paths`` does the same for an aggregated path file. The result is
+assembled in one step and not changed afterwards.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from revloop.analytics.attribution.bootstrap import Interval, bootstrap
-from revloop.analytics.attribution.compare import Comparison, compare
+from revloop.analytics.attribution.catalog import ModelSettings, build_models
+from revloop.analytics.attribution.compare import compare
 from revloop.analytics.attribution.credits import AttributionModel, Credits
-from revloop.analytics.attribution.errors import AttributionError
 from revloop.analytics.attribution.heuristics import (
     FirstTouch,
-    FullPath,
-    LastNonDirect,
-    LastTouch,
-    Linear,
     MilestoneWeights,
     TimeDecay,
     UShaped,
-    WShaped,
-    parse_weights,
 )
-from revloop.analytics.attribution.journeys import (
-    NONE_GROUP,
-    JourneyRequest,
-    StoreJourneys,
-    build_journeys,
-)
-from revloop.analytics.attribution.markov import Markov
+from revloop.analytics.attribution.journeys import NONE_GROUP, StoreJourneys, build_journeys
+from revloop.analytics.attribution.pathfile import PathFileOptions, read_path_file
 from revloop.analytics.attribution.paths import (
-    CLOSED_WON,
-    LEAD_CREATION,
-    OPPORTUNITY_CREATION,
     Journeys,
     collapse_repeats,
     drop_channels,
     unique_channels,
 )
-from revloop.analytics.attribution.shapley import Shapley
+from revloop.analytics.attribution.request import (
+    FILE_METRICS,
+    AttributionRequest,
+    ModelChoice,
+    PathAttributionRequest,
+)
+from revloop.analytics.attribution.result import (
+    AttributionResult,
+    AttributionSource,
+    BootstrapInfo,
+    CreditRow,
+    ModelCredits,
+    SourcedRow,
+    SpendRow,
+)
 from revloop.analytics.attribution.spend import spend_by_group, spend_rows
 from revloop.analytics.attribution.truth import read_truth, truth_recovery
+from revloop.analytics.contract import RunContext
 from revloop.store import Store
 
-HEURISTICS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay",
-              "u_shaped", "w_shaped", "full_path", "custom")
-DATA_DRIVEN = ("markov", "shapley", "shapley_ordered")
-MODEL_NAMES = HEURISTICS + DATA_DRIVEN
-_ALIASES = {
-    "first": "first_touch", "last": "last_touch", "last_click": "last_touch",
-    "first_click": "first_touch", "position_based": "u_shaped", "u": "u_shaped",
-    "w": "w_shaped", "time": "time_decay", "shapley_unordered": "shapley",
-}
-# custom needs weights and shapley_ordered repeats shapley's channel credits (it adds the
-# positions): both only when asked for by name
-_GROUPS = {
-    "all": (*HEURISTICS[:8], "markov", "shapley"),
-    "heuristics": HEURISTICS[:8],
-    "data_driven": ("markov", "shapley"),
-}
-
-
-@dataclass(frozen=True)
-class ModelOptions:
-    """Which models to run and how (shared by path files and the store)."""
-
-    models: tuple[str, ...] = ("linear",)
-    markov_order: int = 1
-    half_life: float = 7.0
-    # auto: days when the journeys carry timestamps (the store), touches otherwise (files)
-    half_life_unit: Literal["auto", "days", "touches"] = "auto"
-    custom_weights: str | None = None  # "first=0.3,lead_creation=0.3,…,rest=0.1"
-    direct_channels: tuple[str, ...] = ("direct",)
-    collapse_repeats: bool = False
-    unique_channels: bool = False
-    exclude_channels: tuple[str, ...] = ()
-    bootstrap: int = 0  # replicates for the data-driven models (0: none)
-    bootstrap_all: bool = False  # intervals for the rule-based models too
-    confidence: float = 0.95
-    seed: int = 0
-
-
-def model_names(requested: Sequence[str]) -> list[str]:
-    """Canonical model names from user input (aliases, ``all``, comma lists, ``markov_2``)."""
-    names: list[str] = []
-    for item in requested:
-        for raw in filter(None, (x.strip().lower().replace("-", "_") for x in item.split(","))):
-            expanded = _GROUPS.get(raw, (_ALIASES.get(raw, raw),))
-            for name in expanded:
-                base = name.rsplit("_", 1)[0] if name.startswith("markov_") else name
-                if base not in MODEL_NAMES:
-                    raise AttributionError(
-                        f"unknown model {raw!r}; choose from {', '.join(MODEL_NAMES)}, "
-                        "markov_2 … markov_4, all, heuristics, data_driven", code="bad_model")
-                if name not in names:
-                    names.append(name)
-    if not names:
-        raise AttributionError("no model requested", code="bad_model")
-    return names
-
-
-def build_models(options: ModelOptions, has_timestamps: bool = True) -> list[AttributionModel]:
-    """The estimators named by ``options.models``, configured."""
-    unit: Literal["days", "touches"]
-    if options.half_life_unit == "auto":
-        unit = "days" if has_timestamps else "touches"
-    else:
-        unit = options.half_life_unit
-    models: list[AttributionModel] = []
-    for name in model_names(options.models):
-        if name.startswith("markov"):
-            order = int(name.split("_")[1]) if "_" in name else options.markov_order
-            models.append(Markov(order=order))
-        elif name == "first_touch":
-            models.append(FirstTouch())
-        elif name == "last_touch":
-            models.append(LastTouch())
-        elif name == "last_non_direct":
-            models.append(LastNonDirect(options.direct_channels))
-        elif name == "linear":
-            models.append(Linear())
-        elif name == "time_decay":
-            models.append(TimeDecay(options.half_life, unit))
-        elif name == "u_shaped":
-            models.append(UShaped())
-        elif name == "w_shaped":
-            models.append(WShaped())
-        elif name == "full_path":
-            models.append(FullPath())
-        elif name == "custom":
-            if not options.custom_weights:
-                raise AttributionError(
-                    "the custom model needs --weights, e.g. first=0.3,lead_creation=0.3,"
-                    "opportunity_creation=0.3,rest=0.1", code="bad_weights")
-            weights, rest = parse_weights(options.custom_weights)
-            models.append(MilestoneWeights(weights, rest=rest, name="custom"))
-        elif name == "shapley":
-            models.append(Shapley())
-        elif name == "shapley_ordered":
-            models.append(Shapley(ordered=True))
-    return models
-
-
-def prepare_journeys(journeys: Journeys, options: ModelOptions) -> Journeys:
-    """Apply the path options every model sees (excluded channels, repeats, unique)."""
-    j = drop_channels(journeys, options.exclude_channels) if options.exclude_channels \
-        else journeys
-    if options.collapse_repeats:
-        j = collapse_repeats(j)
-    if options.unique_channels:
-        j = unique_channels(j)
-    return j
-
-
-@dataclass
-class ModelResult:
-    """One model's credits, its interval (when bootstrapped) and how long it took."""
-
-    credits: Credits
-    interval: Interval | None
-    seconds: float
-    data_driven: bool
-
-    def rows(self) -> list[dict[str, Any]]:
-        c = self.credits
-        share_c, share_v = c.share("conversions"), c.share("value")
-        rows = []
-        for i, group in enumerate(c.channels):
-            row: dict[str, Any] = {
-                "group": group, "conversions": float(c.conversions[i]),
-                "value": float(c.value[i]), "share": float(share_c[i]),
-                "value_share": float(share_v[i]),
-            }
-            if self.interval is not None:
-                iv = self.interval
-                row["conversions_ci"] = [float(iv.conversions_low[i]),
-                                         float(iv.conversions_high[i])]
-                row["value_ci"] = [float(iv.value_low[i]), float(iv.value_high[i])]
-                row["share_ci"] = [float(iv.share_low[i]), float(iv.share_high[i])]
-            rows.append(row)
-        return rows
-
-    def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "model": self.credits.model,
-            "data_driven": self.data_driven,
-            "total_conversions": self.credits.total_conversions,
-            "total_value": self.credits.total_value,
-            "reconciles": self.credits.reconciles(),
-            "credits": self.rows(),
-            "details": self.credits.details,
-            "seconds": round(self.seconds, 4),
-        }
-        if self.interval is not None:
-            doc["bootstrap"] = {"replicates": self.interval.replicates,
-                                "confidence": self.interval.confidence}
-        return doc
-
-
-@dataclass
-class AttributionResult:
-    """Everything one ``revloop attribute`` run produced."""
-
-    source: dict[str, Any]
-    metric: str  # "conversions" or "value": the column reports lead with
-    labels: dict[str, str]  # what conversions and value mean here (opportunities, pipeline …)
-    totals: dict[str, float]
-    channels: tuple[str, ...]
-    models: list[ModelResult]
-    comparison: Comparison
-    sourced_influenced: list[dict[str, Any]] | None = None
-    spend: list[dict[str, Any]] | None = None
-    notes: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    group_names: dict[str, str] = field(default_factory=dict)  # campaign/content titles
-    truth: dict[str, Any] | None = None  # Spearman against the generator's truth, if any
-
-    def model(self, name: str) -> ModelResult:
-        """The result of the model named ``name``."""
-        for m in self.models:
-            if m.credits.model == name:
-                return m
-        raise KeyError(name)
-
-    def to_dict(self) -> dict[str, Any]:
-        """One JSON-ready document."""
-        return {
-            "source": self.source,
-            "metric": self.metric,
-            "labels": self.labels,
-            "totals": self.totals,
-            "groups": list(self.channels),
-            "group_names": self.group_names,
-            "models": [m.to_dict() for m in self.models],
-            "comparison": self.comparison.to_dict(),
-            "sourced_influenced": self.sourced_influenced,
-            "spend": self.spend,
-            "truth": self.truth,
-            "notes": self.notes,
-            "timings": {k: round(v, 4) for k, v in self.timings.items()},
-        }
-
-    def to_arrow(self) -> pa.Table:
-        """Long table: one row per model and group (the Parquet/CSV export)."""
-        cols: dict[str, list[Any]] = {k: [] for k in (
-            "model", "group", "conversions", "value", "share", "value_share",
-            "conversions_low", "conversions_high", "value_low", "value_high")}
-        for m in self.models:
-            for row in m.rows():
-                cols["model"].append(m.credits.model)
-                for k in ("group", "conversions", "value", "share", "value_share"):
-                    cols[k].append(row[k])
-                ci = row.get("conversions_ci") or [None, None]
-                vi = row.get("value_ci") or [None, None]
-                cols["conversions_low"].append(ci[0])
-                cols["conversions_high"].append(ci[1])
-                cols["value_low"].append(vi[0])
-                cols["value_high"].append(vi[1])
-        schema = pa.schema([("model", pa.string()), ("group", pa.string())]
-                           + [(k, pa.float64()) for k in list(cols)[2:]])
-        return pa.table(cols, schema=schema)
-
-
-def attribute_journeys(
-    journeys: Journeys,
-    options: ModelOptions,
-    *,
-    source: dict[str, Any],
-    metric: str = "conversions",
-    labels: dict[str, str] | None = None,
-    notes: Sequence[str] = (),
-) -> AttributionResult:
-    """Run the requested models on ``journeys`` (path options applied first)."""
-    started = time.perf_counter()
-    models = build_models(options, has_timestamps=journeys.ages is not None)
-    j = prepare_journeys(journeys, options)
-    timings = {"prepare": time.perf_counter() - started}
-    out_notes = list(notes)
-    if journeys.ages is None and options.half_life_unit == "auto" \
-            and any(isinstance(m, TimeDecay) for m in models):
-        out_notes.append(f"no timestamps: time decay halves every {options.half_life:g} "
-                         "touches back from the conversion")
-    if any(m.needs_touch_data for m in models) and j.flags is None \
-            and any(isinstance(m, MilestoneWeights) and not isinstance(m, UShaped)
-                    for m in models):
-        out_notes.append("these journeys carry no milestone marks: W-shaped, full-path and "
-                         "custom milestone weights move the missing milestones' shares to "
-                         "the first touch and the rest (see docs/attribution.md)")
-    results: list[ModelResult] = []
-    for model in models:
-        t0 = time.perf_counter()
-        credits = model.fit(j).credits_
-        interval = None
-        if options.bootstrap and (model.data_driven or options.bootstrap_all):
-            interval = bootstrap(model, j, options.bootstrap, options.confidence, options.seed)
-        results.append(ModelResult(credits, interval, time.perf_counter() - t0,
-                                   model.data_driven))
-    timings["models"] = sum(r.seconds for r in results)
-    totals = j.totals()
-    totals["touches"] = float(j.n_touches)
-    totals["rows"] = float(j.n_journeys)
-    totals["attributed_conversions"] = totals["conversions"] - totals["unattributed_conversions"]
-    totals["attributed_value"] = totals["value"] - totals["unattributed_value"]
-    if totals["unattributed_conversions"]:
-        out_notes.append(
-            f"{totals['unattributed_conversions']:g} conversions "
-            f"({totals['unattributed_value']:,.2f} value) have no touch to credit and are "
-            "reported as unattributed")
-    comparison_metric = "value" if metric == "value" else "conversions"
-    return AttributionResult(
-        source=source, metric=metric,
-        labels=labels or {"conversions": "conversions", "value": "value"},
-        totals=totals, channels=j.channels, models=results,
-        comparison=compare([r.credits for r in results], comparison_metric),
-        notes=out_notes, timings=timings,
-    )
-
-
-# -- the store ---------------------------------------------------------------------------------
 _LABELS = {
     "pipeline": {"conversions": "opportunities", "value": "pipeline"},
     "revenue": {"conversions": "won deals", "value": "revenue"},
 }
-_POSITIONAL = {"first", "last", LEAD_CREATION, OPPORTUNITY_CREATION, CLOSED_WON}
 
 
-def _primary(results: Sequence[ModelResult]) -> ModelResult:
-    """The model that sourced-vs-influenced and spend reports use: the first data-driven one
-    requested, else the first."""
-    return next((r for r in results if r.data_driven), results[0])
+@dataclass
+class _Fitted:
+    """One model fitted on the prepared journeys."""
+
+    model: AttributionModel
+    credits: Credits
+    interval: Interval | None
+    seconds: float
 
 
-def _stage_milestones(options: ModelOptions) -> tuple[str, ...]:
-    """Stage names custom weights refer to (marked on the touch that led to each stage)."""
-    if not options.custom_weights or "custom" not in model_names(options.models):
-        return ()
-    weights, _ = parse_weights(options.custom_weights)
-    return tuple(name for name in weights if name not in _POSITIONAL)
-
-
-def attribute_store(store: Store, request: JourneyRequest,
-                    options: ModelOptions) -> AttributionResult:
-    """Attribute the store's journeys: credits per model, sourced vs influenced, spend."""
+def run(store: Store, request: AttributionRequest,
+        context: RunContext | None = None) -> AttributionResult:
+    """Attribute the store's journeys: credits per model, sourced vs influenced, spend, and
+    the truth recovery when the store holds the generator's truth."""
+    ctx = context or RunContext()
     t0 = time.perf_counter()
-    req = replace(
-        request,
-        direct_channels=options.direct_channels,
-        exclude_channels=tuple(dict.fromkeys(request.exclude_channels
-                                             + options.exclude_channels)),
-        stages=tuple(dict.fromkeys(request.stages + _stage_milestones(options))),
-    )
-    built = build_journeys(store, req)
-    model_opts = replace(options, exclude_channels=())  # excluded in SQL already
-    stage_view = req.metric == "conversions" and req.level == "contact"
-    labels = ({"conversions": f"{req.conversion_stage} conversions", "value": "value"}
-              if stage_view else _LABELS.get(req.metric, _LABELS["pipeline"]))
-    notes = []
-    if built.counts["milestones_without_touches"]:
-        notes.append(f"{built.counts['milestones_without_touches']:,.0f} milestones had no "
-                     f"touch in the {req.lookback_days:g}-day lookback window")
-    result = attribute_journeys(
-        built.journeys, model_opts,
-        source={"kind": "store", "url": store.url, "engine": store.engine, "level": req.level,
-                "by": req.by, "metric": req.metric, "lookback_days": req.lookback_days,
-                "conversion_window_days": req.conversion_window_days,
-                "start": req.start.isoformat() if req.start else None,
-                "end": req.end.isoformat() if req.end else None,
-                "data_end": built.data_end.isoformat(),
-                "conversion_stage": req.conversion_stage if stage_view else None},
-        metric="conversions" if stage_view or req.metric == "conversions" else "value",
-        labels=labels, notes=notes,
-    )
-    result.totals.update({f"{k}": v for k, v in built.counts.items()})
-    result.group_names = built.group_names
+    ctx.progress("journeys")
+    built = build_journeys(store, request)
+    ctx.progress("models")
+    # excluded channels are left out in SQL already
+    journeys = _prepare(built.journeys, request, exclude=False)
+    fitted = _fit(journeys, request, has_timestamps=True)
     t1 = time.perf_counter()
-    prepared = prepare_journeys(built.journeys, model_opts)
-    primary = _primary(result.models)
-    primary_model = next(m for m in build_models(model_opts, True)
-                         if m.label == primary.credits.model)
-    result.sourced_influenced = _sourced_influenced(prepared, built, primary, req)
-    if not stage_view:
-        spend = spend_by_group(store, req.by, req.start, req.end)
-        if spend is not None:
-            credited = _credited_views(primary_model, prepared, built)
-            groups = sorted(set(prepared.channels) | set(spend))
-            result.spend = spend_rows(primary.credits.model, groups, spend, credited)
-            if not spend:
-                result.notes.append("no campaign spend recorded: cost metrics are empty")
-    if req.by.strip() == "channel" and not stage_view:
-        truth = read_truth(store, req.metric)
-        if truth:
-            result.truth = truth_recovery(result, truth)
-    result.timings.update({f"build_{k}": v for k, v in built.timings.items()})
-    result.timings["reports"] = time.perf_counter() - t1
-    result.timings["total"] = time.perf_counter() - t0
-    return result
+    ctx.progress("reports")
+    primary = next((f for f in fitted if f.model.data_driven), fitted[0])
+    sourced = _sourced_influenced(journeys, built, primary.credits, request)
+    spend, spend_notes = (None, []) if request.stage_view else _spend(
+        store, request, journeys, built, primary)
+    truth = None
+    if request.by == "channel" and not request.stage_view:
+        effects = read_truth(store, request.metric)
+        metric = "conversions" if request.metric == "conversions" else "value"
+        if effects:
+            truth = truth_recovery([f.credits for f in fitted], effects, metric)
+    notes = _store_notes(built, request) + _model_notes(fitted, journeys, request) + spend_notes
+    timings = {"models": sum(f.seconds for f in fitted), "reports": time.perf_counter() - t1,
+               **{f"build_{k}": v for k, v in built.timings.items()}}
+    timings["total"] = time.perf_counter() - t0
+    return _result(
+        fitted, journeys, _store_source(store, request, built), request,
+        metric="conversions" if request.metric == "conversions" else "value",
+        labels=_store_labels(request), notes=notes, timings=timings,
+        totals_extra=built.counts, group_names=built.group_names,
+        sourced=sourced, spend=spend, truth=truth,
+    )
 
 
-def _credited_views(model: AttributionModel, journeys: Journeys,
-                    built: StoreJourneys) -> dict[str, dict[str, float]]:
-    """Opportunities, pipeline, won deals and revenue credited to each group by ``model``.
+def run_paths(_store: Store | None, request: PathAttributionRequest,
+              context: RunContext | None = None) -> AttributionResult:
+    """Attribute an aggregated path file (``path, conversions, nulls, value``)."""
+    ctx = context or RunContext()
+    t0 = time.perf_counter()
+    ctx.progress("read")
+    options = PathFileOptions(sep=request.sep, path_col=request.path_col,
+                              conversions_col=request.conversions_col,
+                              nulls_col=request.nulls_col, value_col=request.value_col,
+                              delimiter=request.delimiter)
+    raw, read_notes = read_path_file(request.file, options)
+    journeys = _prepare(raw, request, exclude=True)
+    ctx.progress("models")
+    fitted = _fit(journeys, request, has_timestamps=raw.ages is not None)
+    notes = list(read_notes) + _model_notes(fitted, journeys, request)
+    timings = {"prepare": time.perf_counter() - t0, "models": sum(f.seconds for f in fitted)}
+    return _result(
+        fitted, journeys,
+        AttributionSource(kind="paths", by="channel", file=request.file, sep=request.sep),
+        request, metric=FILE_METRICS[request.metric],
+        labels={"conversions": "conversions", "value": "value"}, notes=notes,
+        timings=timings,
+    )
 
-    The journeys are the requested metric's (to opportunity creation for pipeline, to the
-    close for revenue); the other view re-solves the same model on the same paths with the
-    other outcomes (won deals as conversions, lost ones as non-conversions, or every
-    opportunity as a conversion)."""
-    out: dict[str, dict[str, float]] = {g: {} for g in journeys.channels}
-    for view, (conv_key, value_key) in (("pipeline", ("opportunities", "pipeline")),
-                                        ("revenue", ("won_deals", "revenue"))):
-        conv, nulls, value = built.views[view]
-        credits = model.fit(journeys.with_outcomes(conv, nulls, value)).credits_
-        for i, g in enumerate(credits.channels):
-            out[g][conv_key] = float(credits.conversions[i])
-            out[g][value_key] = float(credits.value[i])
+
+# -- fitting ------------------------------------------------------------------------------
+def _prepare(journeys: Journeys, request: ModelChoice, *, exclude: bool) -> Journeys:
+    """Apply the path options every model sees (excluded channels, repeats, unique)."""
+    j = journeys
+    if exclude and request.exclude_channels:
+        j = drop_channels(j, request.exclude_channels)
+    if request.collapse_repeats:
+        j = collapse_repeats(j)
+    if request.unique_channels:
+        j = unique_channels(j)
+    return j
+
+
+def _settings(request: ModelChoice, has_timestamps: bool) -> ModelSettings:
+    unit = request.half_life_unit
+    if unit == "auto":
+        unit = "days" if has_timestamps else "touches"
+    return ModelSettings(markov_order=request.markov_order, half_life=request.half_life,
+                         half_life_unit=unit, custom_weights=request.custom_weights,
+                         direct_channels=request.direct_channels)
+
+
+def _fit(journeys: Journeys, request: ModelChoice, has_timestamps: bool) -> list[_Fitted]:
+    out = []
+    for model in build_models(request.model_list, _settings(request, has_timestamps)):
+        started = time.perf_counter()
+        credits = model.fit(journeys).credits_
+        interval = None
+        if request.bootstrap and (model.data_driven or request.bootstrap_all):
+            interval = bootstrap(model, journeys, request.bootstrap, request.confidence,
+                                 request.seed)
+        out.append(_Fitted(model, credits, interval, time.perf_counter() - started))
     return out
 
 
-def _sourced_influenced(journeys: Journeys, built: StoreJourneys, primary: ModelResult,
-                        req: JourneyRequest) -> list[dict[str, Any]]:
-    """Per group: sourced (first touch), influenced (the primary model's fractional credit),
-    touched (every journey the group touched counts whole — not additive) and, by channel,
-    the CRM's own source channel."""
+def _model_notes(fitted: Sequence[_Fitted], journeys: Journeys,
+                 request: ModelChoice) -> list[str]:
+    notes = []
+    models = [f.model for f in fitted]
+    if journeys.ages is None and request.half_life_unit == "auto" \
+            and any(isinstance(m, TimeDecay) for m in models):
+        notes.append(f"no timestamps: time decay halves every {request.half_life:g} touches "
+                     "back from the conversion")
+    if journeys.flags is None and any(isinstance(m, MilestoneWeights)
+                                      and not isinstance(m, UShaped) for m in models):
+        notes.append("these journeys carry no milestone marks: W-shaped, full-path and custom "
+                     "milestone weights move the missing milestones' shares to the first "
+                     "touch and the rest (see docs/attribution.md)")
+    totals = journeys.totals()
+    if totals["unattributed_conversions"]:
+        notes.append(f"{totals['unattributed_conversions']:g} conversions "
+                     f"({totals['unattributed_value']:,.2f} value) have no touch to credit and "
+                     "are reported as unattributed")
+    return notes
+
+
+# -- the result ---------------------------------------------------------------------------
+def _credit_rows(credits: Credits, interval: Interval | None) -> list[CreditRow]:
+    share_c, share_v = credits.share("conversions"), credits.share("value")
+    rows = []
+    for i, group in enumerate(credits.channels):
+        row = CreditRow(group=group, conversions=float(credits.conversions[i]),
+                        value=float(credits.value[i]), share=float(share_c[i]),
+                        value_share=float(share_v[i]))
+        if interval is not None:
+            row.conversions_ci = (float(interval.conversions_low[i]),
+                                  float(interval.conversions_high[i]))
+            row.value_ci = (float(interval.value_low[i]), float(interval.value_high[i]))
+            row.share_ci = (float(interval.share_low[i]), float(interval.share_high[i]))
+        rows.append(row)
+    return rows
+
+
+def _model_credits(f: _Fitted) -> ModelCredits:
+    c = f.credits
+    return ModelCredits(
+        model=c.model, data_driven=f.model.data_driven, total_conversions=c.total_conversions,
+        total_value=c.total_value, reconciles=c.reconciles(),
+        credits=_credit_rows(c, f.interval), details=_jsonable(c.details),
+        seconds=round(f.seconds, 4),
+        bootstrap=(BootstrapInfo(f.interval.replicates, f.interval.confidence)
+                   if f.interval is not None else None),
+    )
+
+
+def _result(fitted: Sequence[_Fitted], journeys: Journeys, source: AttributionSource,
+            request: ModelChoice, *, metric: str, labels: dict[str, str], notes: list[str],
+            timings: dict[str, float], totals_extra: dict[str, float] | None = None,
+            group_names: dict[str, str] | None = None, sourced: list[SourcedRow] | None = None,
+            spend: list[SpendRow] | None = None, truth: Any = None) -> AttributionResult:
+    totals = journeys.totals()
+    totals["touches"] = float(journeys.n_touches)
+    totals["rows"] = float(journeys.n_journeys)
+    totals["attributed_conversions"] = totals["conversions"] - totals["unattributed_conversions"]
+    totals["attributed_value"] = totals["value"] - totals["unattributed_value"]
+    totals.update(totals_extra or {})
+    return AttributionResult(
+        source=source, metric=metric, labels=labels, totals=totals,
+        groups=list(journeys.channels), models=[_model_credits(f) for f in fitted],
+        comparison=compare([f.credits for f in fitted], metric),
+        group_names=group_names or {}, sourced_influenced=sourced, spend=spend, truth=truth,
+        notes=notes, timings={k: round(v, 4) for k, v in timings.items()},
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """Model details (NumPy scalars and arrays included) as plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# -- the store's extra reports ------------------------------------------------------------
+def _store_labels(request: AttributionRequest) -> dict[str, str]:
+    if request.stage_view:
+        return {"conversions": f"{request.conversion_stage} conversions", "value": "value"}
+    return _LABELS.get(request.metric, _LABELS["pipeline"])
+
+
+def _store_source(store: Store, request: AttributionRequest,
+                  built: StoreJourneys) -> AttributionSource:
+    return AttributionSource(
+        kind="store", by=request.by, url=store.url, engine=store.engine, level=request.level,
+        metric=request.metric, lookback_days=request.lookback_days,
+        conversion_window_days=request.conversion_window_days, start=request.start,
+        end=request.end, data_end=built.data_end,
+        conversion_stage=request.conversion_stage if request.stage_view else None,
+    )
+
+
+def _store_notes(built: StoreJourneys, request: AttributionRequest) -> list[str]:
+    missing = built.counts["milestones_without_touches"]
+    if not missing:
+        return []
+    return [f"{missing:,.0f} milestones had no touch in the {request.lookback_days:g}-day "
+            "lookback window"]
+
+
+def _spend(store: Store, request: AttributionRequest, journeys: Journeys, built: StoreJourneys,
+           primary: _Fitted) -> tuple[list[SpendRow] | None, list[str]]:
+    """Spend, cost per opportunity and per won deal, ROAS and ROI of the primary model."""
+    spend = spend_by_group(store, request.by, request.start, request.end)
+    if spend is None:
+        return None, []
+    prepared = primary.model.prepare(journeys)
+    credited: dict[str, dict[str, float]] = {g: {} for g in journeys.channels}
+    for view, (conv_key, value_key) in (("pipeline", ("opportunities", "pipeline")),
+                                        ("revenue", ("won_deals", "revenue"))):
+        conv, value = prepared.credit(*built.views[view])
+        for i, g in enumerate(journeys.channels):
+            credited[g][conv_key] = float(conv[i])
+            credited[g][value_key] = float(value[i])
+    groups = sorted(set(journeys.channels) | set(spend))
+    rows = [SpendRow(**r) for r in spend_rows(primary.credits.model, groups, spend, credited)]
+    return rows, ([] if spend else ["no campaign spend recorded: cost metrics are empty"])
+
+
+def _sourced_influenced(journeys: Journeys, built: StoreJourneys, influenced: Credits,
+                        request: AttributionRequest) -> list[SourcedRow]:
+    """Sourced (first touch), influenced (``influenced``'s fractional credit), touched and,
+    by channel, the CRM's source channel, per group."""
     first = FirstTouch().fit(journeys).credits_
-    jt = journeys.journey_of_touch
-    pairs = np.unique(jt * len(journeys.channels) + journeys.touches)
-    pj, pg = pairs // len(journeys.channels), pairs % len(journeys.channels)
-    touched = np.bincount(pg, journeys.conversions[pj], minlength=len(journeys.channels))
-    touched_v = np.bincount(pg, journeys.value[pj], minlength=len(journeys.channels))
-    crm: dict[str, list[float]] = {}
-    if req.by.strip() == "channel":
-        for i, src in enumerate(built.crm_source):
-            if journeys.conversions[i] or journeys.value[i]:
-                acc = crm.setdefault(src or NONE_GROUP, [0.0, 0.0])
-                acc[0] += float(journeys.conversions[i])
-                acc[1] += float(journeys.value[i])
-    inf = primary.credits
+    n = len(journeys.channels)
+    pairs = np.unique(journeys.journey_of_touch * n + journeys.touches)
+    pj, pg = pairs // n, pairs % n
+    touched = np.bincount(pg, journeys.conversions[pj], minlength=n)
+    touched_v = np.bincount(pg, journeys.value[pj], minlength=n)
+    crm = _crm_sources(journeys, built) if request.by == "channel" else {}
     rows = []
     for i, g in enumerate(journeys.channels):
-        row: dict[str, Any] = {
-            "group": g,
-            "sourced": float(first.conversions[i]), "sourced_value": float(first.value[i]),
-            "influenced": float(inf.conversions[i]), "influenced_value": float(inf.value[i]),
-            "influenced_model": inf.model,
-            "touched": float(touched[i]), "touched_value": float(touched_v[i]),
-        }
+        row = SourcedRow(
+            group=g, sourced=float(first.conversions[i]), sourced_value=float(first.value[i]),
+            influenced=float(influenced.conversions[i]),
+            influenced_value=float(influenced.value[i]), influenced_model=influenced.model,
+            touched=float(touched[i]), touched_value=float(touched_v[i]))
         if crm:
-            row["crm_sourced"], row["crm_sourced_value"] = crm.pop(g, [0.0, 0.0])
+            row.crm_sourced, row.crm_sourced_value = crm.pop(g, (0.0, 0.0))
         rows.append(row)
     for g, (c, v) in sorted(crm.items()):  # CRM source channels nobody touched through
-        rows.append({"group": g, "sourced": 0.0, "sourced_value": 0.0, "influenced": 0.0,
-                     "influenced_value": 0.0, "influenced_model": inf.model, "touched": 0.0,
-                     "touched_value": 0.0, "crm_sourced": c, "crm_sourced_value": v})
+        rows.append(SourcedRow(g, 0.0, 0.0, 0.0, 0.0, influenced.model, 0.0, 0.0, c, v))
     return rows
+
+
+def _crm_sources(journeys: Journeys, built: StoreJourneys) -> dict[str, tuple[float, float]]:
+    """Conversions and value per the CRM's own source channel of the milestone."""
+    acc: dict[str, list[float]] = {}
+    for i, src in enumerate(built.crm_source):
+        if journeys.conversions[i] or journeys.value[i]:
+            cell = acc.setdefault(src or NONE_GROUP, [0.0, 0.0])
+            cell[0] += float(journeys.conversions[i])
+            cell[1] += float(journeys.value[i])
+    return {k: (v[0], v[1]) for k, v in acc.items()}

@@ -13,7 +13,9 @@ from typing import Any
 
 import ibis
 
-from revloop.analytics.attribution.journeys import GROUP_COLUMNS, NONE_GROUP
+from revloop.analytics.attribution.journeys import NONE_GROUP
+from revloop.analytics.attribution.request import GROUP_COLUMNS
+from revloop.model import tables
 from revloop.store import Store
 
 
@@ -23,14 +25,14 @@ def spend_by_group(store: Store, by: str, start: date | None = None,
     key = GROUP_COLUMNS.get(by.strip())
     if key not in ("channel", "campaign_id"):
         return None
-    tables = set(store.list_tables())
-    if "campaigns" not in tables:
+    present = set(store.list_tables())
+    if tables.CAMPAIGNS not in present:
         return {}
-    camps = store.table("campaigns")
+    camps = store.table(tables.CAMPAIGNS)
     per_campaign: dict[str, float] = {}
     with_rows: set[str] = set()
-    if "campaign_spend" in tables:
-        s = store.table("campaign_spend")
+    if tables.CAMPAIGN_SPEND in present:
+        s = store.table(tables.CAMPAIGN_SPEND)
         every = s.select("campaign_id").distinct().to_pyarrow().column(0).to_pylist()
         with_rows = {c for c in every if c is not None}
         if start:

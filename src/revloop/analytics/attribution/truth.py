@@ -8,15 +8,14 @@ over the channels of the truth table (a channel a model never credits counts as 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
 
+from revloop.analytics.attribution.credits import Credits
+from revloop.analytics.attribution.result import TruthRecovery
 from revloop.store import Store
-
-if TYPE_CHECKING:
-    from revloop.analytics.attribution.runner import AttributionResult
 
 TRUTH_TABLE = "truth_channel_effects"
 TRUTH_COLUMN = {"pipeline": "incremental_pipeline", "revenue": "incremental_revenue",
@@ -35,25 +34,25 @@ def read_truth(store: Store, metric: str) -> dict[str, float] | None:
     return {r["channel"]: float(r["effect"] or 0.0) for r in rows if r["channel"]}
 
 
-def truth_recovery(result: AttributionResult, truth: dict[str, float]) -> dict[str, Any]:
-    """Spearman's rho between each model's credits and the true effects, best first."""
+def truth_recovery(credits: Sequence[Credits], truth: dict[str, float],
+                   metric: str) -> TruthRecovery:
+    """Spearman's rho between each model's credits (of ``metric``: conversions or value) and
+    the true effects, best first."""
     channels = sorted(truth)
     effect = np.array([truth[c] for c in channels])
-    metric = "value" if result.metric == "value" else "conversions"
     rho: dict[str, float | None] = {}
-    for m in result.models:
-        credit = dict(zip(m.credits.channels,
-                          m.credits.value if metric == "value" else m.credits.conversions,
+    for c in credits:
+        credit = dict(zip(c.channels, c.value if metric == "value" else c.conversions,
                           strict=True))
-        got = np.array([credit.get(c, 0.0) for c in channels])
+        got = np.array([credit.get(ch, 0.0) for ch in channels])
         if len(channels) < 2 or np.all(got == got[0]) or np.all(effect == effect[0]):
-            rho[m.credits.model] = None
+            rho[c.model] = None
         else:
-            rho[m.credits.model] = float(spearmanr(got, effect).statistic)
+            rho[c.model] = float(spearmanr(got, effect).statistic)
     ranked = sorted(rho.items(), key=lambda kv: -(kv[1] if kv[1] is not None else -2.0))
     last = rho.get("last_touch")
-    return {
-        "table": TRUTH_TABLE, "channels": len(channels), "spearman": dict(ranked),
-        "beats_last_touch": {k: (v is not None and last is not None and v > last)
-                             for k, v in rho.items() if k != "last_touch"},
-    }
+    return TruthRecovery(
+        table=TRUTH_TABLE, channels=len(channels), spearman=dict(ranked),
+        beats_last_touch={k: (v is not None and last is not None and v > last)
+                          for k, v in rho.items() if k != "last_touch"},
+    )

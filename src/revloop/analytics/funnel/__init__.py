@@ -9,13 +9,20 @@ Modules, in the order data flows through them:
 * ``dimensions`` — the attributes the funnel is cut by (Ibis);
 * ``percentiles`` — exact order-statistic percentiles, identical on every engine;
 * ``metrics`` — conversion, velocity, time in stage, stalls, cohorts, cuts, leakage, status;
-* ``report`` — the runner that puts them together; ``result`` — the typed result;
+* ``report`` — the report that puts them together; ``runner`` — ``run(store, request)``,
+  the runner the interfaces call; ``result`` — the typed result;
 * ``export``, ``plotting``, ``html`` — files, charts and the self-contained HTML report.
 """
 
 from revloop.analytics.funnel.report import FunnelReport
-from revloop.analytics.funnel.request import DIMENSIONS, FunnelRequest, FunnelRequestError
+from revloop.analytics.funnel.request import (
+    DIMENSIONS,
+    FunnelRequest,
+    FunnelRequestError,
+    request_with_defaults,
+)
 from revloop.analytics.funnel.result import FunnelResult
+from revloop.analytics.funnel.runner import run
 from revloop.analytics.funnel.stages import StageDefinitions, definitions_from_settings
 
 __all__ = [
@@ -26,4 +33,6 @@ __all__ = [
     "FunnelResult",
     "StageDefinitions",
     "definitions_from_settings",
+    "request_with_defaults",
+    "run",
 ]

@@ -16,22 +16,23 @@ engine. Missing values are reported as ``(none)``.
 * ``owner``, ``team`` — the owning user and that user's team.
 * ``product`` — product of the earliest new-business opportunity (of the person's deals, the
   account's deals, or the opportunity itself).
-* ``custom.<key>`` — a top-level key of the level's ``custom`` JSON attributes (read with a
-  regular expression that is the same on every engine; string values lose their quotes but
-  keep JSON escapes).
+* ``custom.<key>`` — a top-level key of the level's ``custom`` JSON attributes (read with
+  :func:`revloop.store.queries.json_text`, the same on every engine).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ibis
 from ibis import _
 
 from revloop.analytics.funnel.request import Level, custom_key
+from revloop.model import tables
 from revloop.store import Store
+from revloop.store.queries import json_text
 
 NONE = "(none)"
 #: Columns every dimension table carries (the stalled list shows them).
@@ -67,14 +68,120 @@ def _segment(employees: Any, segments: Mapping[str, int]) -> Any:
                       else_=ibis.null("string"))
 
 
-def _custom_value(custom: Any, key: str) -> Any:
-    pattern = r'"' + re.escape(key).replace('"', r'\"') + r'"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\s]+)'
-    raw = custom.re_extract(pattern, 1)
-    raw = ibis.ifelse(raw == "", ibis.null("string"), raw)
-    quoted = raw.startswith('"')
-    unquoted = raw.substr(1, raw.length() - 2)
-    value = ibis.ifelse(quoted, unquoted, raw)
-    return ibis.ifelse(value == "null", ibis.null("string"), value)
+def _base(store: Store, level: Level) -> Any:
+    """The level's entities (``entity_id``, ``account_id``, ``owner_id``, ``custom`` and the
+    level's own source columns)."""
+    if level == "lead":
+        return store.table(tables.CONTACTS).select(
+            entity_id=_.contact_id, account_id=_.account_id, owner_id=_.owner_id,
+            lead_source=_.lead_source, p_country=_.country, custom=_.custom)
+    if level == "account":
+        return store.table(tables.ACCOUNTS).select(
+            entity_id=_.account_id, account_id=_.account_id, owner_id=_.owner_id,
+            custom=_.custom)
+    return store.table(tables.OPPORTUNITIES).select(
+        entity_id=_.opportunity_id, account_id=_.account_id, owner_id=_.owner_id,
+        product=_.product, source_channel=_.source_channel,
+        primary_campaign_id=_.primary_campaign_id, opportunity_type=_.opportunity_type,
+        custom=_.custom)
+
+
+def _with_account_and_owner(store: Store, base: Any) -> Any:
+    """``base`` with its account's firmographics (``a_*``), owner (``u_*``) and team
+    (``t_name``)."""
+    acc = store.table(tables.ACCOUNTS).select(a_id=_.account_id, a_industry=_.industry,
+                                         a_employees=_.employees, a_country=_.country)
+    users = store.table(tables.USERS).select(u_id=_.user_id, u_name=_.name, u_team=_.team_id)
+    teams = store.table(tables.TEAMS).select(t_id=_.team_id, t_name=_.name)
+    t = base.left_join(acc, base.account_id == acc.a_id).drop("a_id")
+    t = t.left_join(users, t.owner_id == users.u_id).drop("u_id")
+    return t.left_join(teams, t.u_team == teams.t_id).drop("t_id")
+
+
+def _with_derived(store: Store, level: Level, t: Any, needs: set[str]) -> Any:
+    """``t`` with the ``x_*`` columns of the requested dimensions that need their own query
+    (joined only when asked for: each is a scan of touches or deals)."""
+    if needs & {"channel", "lead_source"}:
+        t = _with_sources(store, level, t)
+    if "campaign" in needs:
+        c = _campaign(store, level, t)
+        t = t.left_join(c, t.entity_id == c.k).drop("k")
+    if "product" not in needs:
+        return t
+    if level == "opportunity":
+        return t.mutate(x_product=t.product)
+    pr = _product(store, level)
+    return t.left_join(pr, t.entity_id == pr.k).drop("k")
+
+
+# One function per dimension: (table, dimension, level, segments) → its columns, in order.
+_DimensionColumns = Callable[[Any, str, Level, Mapping[str, int]], dict[str, Any]]
+
+
+def _owner_columns(t: Any, d: str, level: Level, segments: Mapping[str, int]) -> dict[str, Any]:
+    return {dim_col(d): t.owner_id, label_col(d): t.u_name}
+
+
+def _team_columns(t: Any, d: str, level: Level, segments: Mapping[str, int]) -> dict[str, Any]:
+    return {dim_col(d): t.u_team, label_col(d): t.t_name}
+
+
+def _segment_columns(t: Any, d: str, level: Level,
+                     segments: Mapping[str, int]) -> dict[str, Any]:
+    return {dim_col(d): _segment(t.a_employees, segments)}
+
+
+def _industry_columns(t: Any, d: str, level: Level,
+                      segments: Mapping[str, int]) -> dict[str, Any]:
+    return {dim_col(d): t.a_industry}
+
+
+def _country_columns(t: Any, d: str, level: Level,
+                     segments: Mapping[str, int]) -> dict[str, Any]:
+    # a person's own country first, the account's when they have none
+    return {dim_col(d): (ibis.coalesce(t.p_country, t.a_country) if level == "lead"
+                         else t.a_country)}
+
+
+def _opportunity_type_columns(t: Any, d: str, level: Level,
+                              segments: Mapping[str, int]) -> dict[str, Any]:
+    return {dim_col(d): (ibis.coalesce(t.opportunity_type, "new") if level == "opportunity"
+                         else ibis.null("string"))}
+
+
+def _derived_columns(t: Any, d: str, level: Level,
+                     segments: Mapping[str, int]) -> dict[str, Any]:
+    """channel, lead_source, product: the ``x_<d>`` column :func:`_with_derived` added."""
+    return {dim_col(d): t[f"x_{d}"]}
+
+
+def _campaign_columns(t: Any, d: str, level: Level,
+                      segments: Mapping[str, int]) -> dict[str, Any]:
+    return {dim_col(d): t.x_campaign, label_col(d): t.x_campaign_name}
+
+
+_DIMENSIONS: dict[str, _DimensionColumns] = {
+    "owner": _owner_columns,
+    "team": _team_columns,
+    "segment": _segment_columns,
+    "industry": _industry_columns,
+    "country": _country_columns,
+    "opportunity_type": _opportunity_type_columns,
+    "channel": _derived_columns,
+    "lead_source": _derived_columns,
+    "campaign": _campaign_columns,
+    "product": _derived_columns,
+}
+
+
+def _dimension_columns(store: Store, t: Any, d: str, level: Level,
+                       segments: Mapping[str, int]) -> dict[str, Any]:
+    """The columns of dimension ``d`` (none for an unknown name)."""
+    key = custom_key(d)
+    if key is not None:
+        return {dim_col(d): json_text(store, t.custom, key)}
+    columns = _DIMENSIONS.get(d)
+    return {} if columns is None else columns(t, d, level, segments)
 
 
 def dimension_table(store: Store, level: Level, dimensions: Sequence[str],
@@ -82,63 +189,11 @@ def dimension_table(store: Store, level: Level, dimensions: Sequence[str],
     """``entity_id`` and one ``d_<dimension>`` column per requested dimension (plus owner,
     team and their labels)."""
     dims = list(dict.fromkeys([*ALWAYS, *dimensions]))
-    accounts = store.table("accounts")
-    users = store.table("users").select(u_id=_.user_id, u_name=_.name, u_team=_.team_id)
-    teams = store.table("teams").select(t_id=_.team_id, t_name=_.name)
-    if level == "lead":
-        base = store.table("contacts").select(
-            entity_id=_.contact_id, account_id=_.account_id, owner_id=_.owner_id,
-            lead_source=_.lead_source, p_country=_.country, custom=_.custom)
-    elif level == "account":
-        base = accounts.select(entity_id=_.account_id, account_id=_.account_id,
-                               owner_id=_.owner_id, custom=_.custom)
-    else:
-        base = store.table("opportunities").select(
-            entity_id=_.opportunity_id, account_id=_.account_id, owner_id=_.owner_id,
-            product=_.product, source_channel=_.source_channel,
-            primary_campaign_id=_.primary_campaign_id, opportunity_type=_.opportunity_type,
-            custom=_.custom)
-    acc = accounts.select(a_id=_.account_id, a_industry=_.industry, a_employees=_.employees,
-                          a_country=_.country)
-    t = base.left_join(acc, base.account_id == acc.a_id).drop("a_id")
-    t = t.left_join(users, t.owner_id == users.u_id).drop("u_id")
-    t = t.left_join(teams, t.u_team == teams.t_id).drop("t_id")
+    t = _with_account_and_owner(store, _base(store, level))
+    t = _with_derived(store, level, t, set(dims))
     cols: dict[str, Any] = {"entity_id": t.entity_id}
-    needs = set(dims)
-    if needs & {"channel", "lead_source"}:
-        t = _with_sources(store, level, t)
-    if "campaign" in needs:
-        c = _campaign(store, level, t)
-        t = t.left_join(c, t.entity_id == c.k).drop("k")
-    if "product" in needs and level != "opportunity":
-        pr = _product(store, level)
-        t = t.left_join(pr, t.entity_id == pr.k).drop("k")
-    elif "product" in needs:
-        t = t.mutate(x_product=t.product)
     for d in dims:
-        key = custom_key(d)
-        if key is not None:
-            cols[dim_col(d)] = _custom_value(t.custom, key)
-        elif d == "owner":
-            cols[dim_col(d)] = t.owner_id
-            cols[label_col(d)] = t.u_name
-        elif d == "team":
-            cols[dim_col(d)] = t.u_team
-            cols[label_col(d)] = t.t_name
-        elif d == "segment":
-            cols[dim_col(d)] = _segment(t.a_employees, segments)
-        elif d == "industry":
-            cols[dim_col(d)] = t.a_industry
-        elif d == "country":
-            cols[dim_col(d)] = (ibis.coalesce(t.p_country, t.a_country) if level == "lead"
-                                else t.a_country)
-        elif d == "opportunity_type":
-            cols[dim_col(d)] = (ibis.coalesce(t.opportunity_type, "new")
-                                if level == "opportunity" else ibis.null("string"))
-        elif d in ("channel", "lead_source", "campaign", "product"):
-            cols[dim_col(d)] = t[f"x_{d}"]
-            if d == "campaign":
-                cols[label_col(d)] = t.x_campaign_name
+        cols.update(_dimension_columns(store, t, d, level, segments))
     out = t.select(**cols)
     fill = {c: ibis.coalesce(out[c], NONE) for c in out.columns
             if c.startswith("d_") and not c.endswith("__label")}
@@ -148,16 +203,16 @@ def dimension_table(store: Store, level: Level, dimensions: Sequence[str],
 def _with_sources(store: Store, level: Level, t: Any) -> Any:
     """``t`` with ``x_channel`` and ``x_lead_source``."""
     if level == "opportunity":
-        camps = store.table("campaigns").select(c_id=_.campaign_id, c_channel=_.channel)
+        camps = store.table(tables.CAMPAIGNS).select(c_id=_.campaign_id, c_channel=_.channel)
         t = t.left_join(camps, t.primary_campaign_id == camps.c_id).drop("c_id")
         return t.mutate(x_channel=ibis.coalesce(t.source_channel, t.c_channel),
                         x_lead_source=t.source_channel).drop("c_channel")
     key = "contact_id" if level == "lead" else "account_id"
-    first = _first_by(store.table("touchpoints"), key, "occurred_at", "channel")
+    first = _first_by(store.table(tables.TOUCHPOINTS), key, "occurred_at", "channel")
     if level == "lead":
         t = t.mutate(x_lead_source=t.lead_source)
     else:
-        contacts = store.table("contacts")
+        contacts = store.table(tables.CONTACTS)
         c = contacts.filter(contacts.account_id.notnull() & contacts.lead_source.notnull())
         w = ibis.window(group_by=c.account_id, order_by=[c.created_at, c.contact_id])
         c = c.mutate(_r=ibis.row_number().over(w))
@@ -169,15 +224,15 @@ def _with_sources(store: Store, level: Level, t: Any) -> Any:
 
 def _campaign(store: Store, level: Level, t: Any) -> Any:
     """Per entity (``k``): ``x_campaign`` and its name ``x_campaign_name``."""
-    camps = store.table("campaigns").select(c_id=_.campaign_id, c_name=_.name)
+    camps = store.table(tables.CAMPAIGNS).select(c_id=_.campaign_id, c_name=_.name)
     if level == "opportunity":
         c = t.select(k=t.entity_id, x_campaign=t.primary_campaign_id)
     else:
         key = "contact_id" if level == "lead" else "account_id"
-        c = _first_by(store.table("touchpoints"), key, "occurred_at", "campaign_id").select(
+        c = _first_by(store.table(tables.TOUCHPOINTS), key, "occurred_at", "campaign_id").select(
             k=_.k, x_campaign=_.v)
         if level == "lead":
-            members = _first_by(store.table("campaign_members"), "contact_id", "created_at",
+            members = _first_by(store.table(tables.CAMPAIGN_MEMBERS), "contact_id", "created_at",
                                 "campaign_id")
             extra = members.anti_join(c, members.k == c.k).select(k=_.k, x_campaign=_.v)
             c = ibis.union(c, extra, distinct=False)
@@ -187,14 +242,14 @@ def _campaign(store: Store, level: Level, t: Any) -> Any:
 
 def _product(store: Store, level: Level) -> Any:
     """Per lead / account (``k``): product of its earliest new-business opportunity."""
-    opps = store.table("opportunities")
+    opps = store.table(tables.OPPORTUNITIES)
     new = opps.filter(ibis.coalesce(opps.opportunity_type, "new") == "new")
     if level == "account":
         links = new.filter(new.account_id.notnull()).select(
             k=_.account_id, o=_.opportunity_id, at=_.created_at, product=_.product)
     else:
-        roles = store.table("opportunity_contacts").select(k=_.contact_id, o=_.opportunity_id)
-        contacts = store.table("contacts")
+        roles = store.table(tables.OPPORTUNITY_CONTACTS).select(k=_.contact_id, o=_.opportunity_id)
+        contacts = store.table(tables.CONTACTS)
         conv = contacts.filter(contacts.converted_opportunity_id.notnull()).select(
             k=_.contact_id, o=_.converted_opportunity_id)
         pairs = ibis.union(roles, conv, distinct=True)

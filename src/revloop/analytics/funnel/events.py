@@ -29,6 +29,7 @@ from ibis import _
 from revloop.analytics.funnel.request import Level
 from revloop.analytics.funnel.stages import IGNORE, StageDefinitions, normalise
 from revloop.errors import StoreError
+from revloop.model import tables
 from revloop.store import Store
 
 PEOPLE = ("lead", "contact")
@@ -49,8 +50,8 @@ class SourceValue:
 
 def check_marts(store: Store) -> None:
     """The marts the funnel reads exist, or a clear error says how to make them."""
-    tables = set(store.list_tables())
-    missing = [m for m in NEEDED_MARTS if m not in tables]
+    present = set(store.list_tables())
+    missing = [m for m in NEEDED_MARTS if m not in present]
     if missing:
         raise StoreError(
             f"the store has no {', '.join(missing)} mart(s) yet: import data "
@@ -59,7 +60,7 @@ def check_marts(store: Store) -> None:
 
 def source_values(store: Store, defs: StageDefinitions) -> list[SourceValue]:
     """Distinct ``(entity_type, to_stage)`` pairs with their row counts and mapping."""
-    st = store.table("stage_transitions")
+    st = store.table(tables.STAGE_TRANSITIONS)
     rows = (st.group_by(["entity_type", "to_stage"]).agg(rows=_.count())
             .order_by(["entity_type", "to_stage"]).to_pyarrow().to_pylist())
     out = []
@@ -114,7 +115,7 @@ def _shape(t: Any, entity_id: Any, member_type: str, member_id: Any, amount: Any
 def _opportunity_events(store: Store, mapped: Any, defs: StageDefinitions) -> Any:
     """Opportunity transitions with the deal's account, type and amount; the won of a
     renewal / expansion deal becomes that post-sale event, its other stages drop out."""
-    opps = store.table("opportunities").select(
+    opps = store.table(tables.OPPORTUNITIES).select(
         o_id=_.opportunity_id, o_account=_.account_id, o_type=_.opportunity_type,
         o_amount=_.amount)
     t = mapped.filter(mapped.entity_type == "opportunity")
@@ -135,7 +136,7 @@ def _opportunity_events(store: Store, mapped: Any, defs: StageDefinitions) -> An
 def level_events(store: Store, level: Level, defs: StageDefinitions,
                  values: list[SourceValue], *, people_with_deals: bool = False) -> Any:
     """The event log of ``level`` (an Ibis expression; nothing runs yet)."""
-    st = store.table("stage_transitions")
+    st = store.table(tables.STAGE_TRANSITIONS)
     mapped = _classified(st, defs, values)
     people = mapped.filter(mapped.entity_type.isin(list(PEOPLE)))
     opp = _opportunity_events(store, mapped, defs)
@@ -148,7 +149,7 @@ def level_events(store: Store, level: Level, defs: StageDefinitions,
             j = opp.join(links, opp.entity_id == links.l_opp)
             parts.append(_shape(j, j.l_person, "opportunity", j.entity_id, j.amount))
     elif level == "account":
-        contacts = store.table("contacts").select(p_id=_.contact_id, p_account=_.account_id)
+        contacts = store.table(tables.CONTACTS).select(p_id=_.contact_id, p_account=_.account_id)
         pj = people.join(contacts, people.entity_id == contacts.p_id)
         pj = pj.filter(pj.p_account.notnull())
         parts.append(_shape(pj, pj.p_account, "person", pj.entity_id, pj.amount))
@@ -163,9 +164,9 @@ def level_events(store: Store, level: Level, defs: StageDefinitions,
 
 def _person_deals(store: Store) -> Any:
     """Person → opportunity links: contact roles and the opportunity a lead converted to."""
-    roles = store.table("opportunity_contacts").select(
+    roles = store.table(tables.OPPORTUNITY_CONTACTS).select(
         l_person=_.contact_id, l_opp=_.opportunity_id)
-    contacts = store.table("contacts")
+    contacts = store.table(tables.CONTACTS)
     conv = contacts.filter(contacts.converted_opportunity_id.notnull()).select(
         l_person=_.contact_id, l_opp=_.converted_opportunity_id)
     return ibis.union(roles, conv, distinct=True)

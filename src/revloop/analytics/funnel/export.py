@@ -28,6 +28,6 @@ def export_result(result: FunnelResult, folder: Path, fmt: str = "parquet") -> l
             pacsv.write_csv(table, path)
         written.append(path)
     doc = folder / "report.json"
-    doc.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    doc.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
     written.append(doc)
     return written

@@ -35,6 +35,7 @@ from typing import Any
 import ibis
 
 from revloop.analytics.funnel.stages import StageDefinitions
+from revloop.store.queries import epoch_seconds
 
 MEMBER = ("entity_id", "member_type", "member_id")
 FAR = dt.datetime(9999, 12, 31)
@@ -59,10 +60,6 @@ def entered_col(stage: str) -> str:
 def sec_col(stage: str) -> str:
     """Column: ``entered_<stage>`` as epoch seconds (whole seconds)."""
     return f"sec_{stage}"
-
-
-def _epoch(col: Any) -> Any:
-    return col.epoch_seconds().cast("float64")
 
 
 def member_passes(events: Any, defs: StageDefinitions) -> Any:
@@ -185,11 +182,11 @@ def journeys(passes: Any, defs: StageDefinitions, reentry: str) -> Any:
     groups = ["entity_id", "pass_no"] if cycle else ["entity_id"]
     # live passes: the furthest stage, then the earliest arrival there
     live_key = ibis.ifelse(p.live, p.furthest.cast("float64") * _SLOT
-                           + (_OFFSET - _epoch(p.furthest_at)), ibis.null("float64"))
+                           + (_OFFSET - epoch_seconds(p.furthest_at)), ibis.null("float64"))
     # exits ending a member's latest pass: the furthest one, then the latest
     candidate = p.latest & p.exit_name.notnull()
     exit_key = ibis.ifelse(candidate, (ibis.coalesce(p.furthest, -1) + 1).cast("float64")
-                           * _SLOT + (_epoch(p.exit_at) + _OFFSET), ibis.null("float64"))
+                           * _SLOT + (epoch_seconds(p.exit_at) + _OFFSET), ibis.null("float64"))
     p = p.mutate(_live_key=live_key, _exit_key=exit_key)
     reaches = {reach_col(s): p[reach_col(s)].min() for s in defs.stages}
     j = p.group_by(groups).agg(
@@ -224,7 +221,7 @@ def journeys(passes: Any, defs: StageDefinitions, reentry: str) -> Any:
     won_col = j[entered_col(defs.won)]
     since_sec = _OFFSET - (j.live_key - j.current_rank.cast("float64") * _SLOT)
     j = j.mutate(
-        **{sec_col(s): _epoch(j[entered_col(s)]) for s in defs.stages},
+        **{sec_col(s): epoch_seconds(j[entered_col(s)]) for s in defs.stages},
         first_at=j[entered_col(defs.stages[0])],
         furthest_rank=ibis.cases(*[(j[entered_col(s)].notnull(), i) for i, s in ranked],
                                  else_=ibis.null("int64")).cast("int64"),

@@ -29,15 +29,11 @@ from revloop.analytics.funnel.result import (
     VelocityRow,
 )
 from revloop.analytics.funnel.stages import StageDefinitions
+from revloop.store.queries import epoch_seconds_of
 
 DAY = 86_400.0
 EPOCH = dt.datetime(1970, 1, 1)
 TRUNC = {"week": "W", "month": "M", "quarter": "Q"}
-
-
-def epoch_seconds(t: dt.datetime) -> float:
-    """Whole epoch seconds of a naive UTC datetime (as the engines compute them)."""
-    return float((t.replace(microsecond=0) - EPOCH) // dt.timedelta(seconds=1))
 
 
 def _rate(num: int | None, den: int) -> float | None:
@@ -182,7 +178,7 @@ def velocity(j: Any, f: Frame, percentiles: Sequence[int]) -> tuple[list[Velocit
 def time_in_stage(j: Any, f: Frame, thresholds: dict[str, float | None]
                   ) -> list[TimeInStageRow]:
     """Open journeys per current stage: age percentiles and how many are stalled."""
-    now = epoch_seconds(f.as_of)
+    now = epoch_seconds_of(f.as_of)
     o = j.filter(j.status == "open").select(rank=j.current_rank,
                                            age=(ibis.literal(now) - j.since_sec))
     t = percentile_table(o, ["rank"], "age", (25, 50, 75, 90))
@@ -208,7 +204,7 @@ def _stall_filter(j: Any, f: Frame, thresholds: dict[str, float | None]) -> Any 
     known = {f.defs.rank(s): t for s, t in thresholds.items() if t is not None}
     if not known:
         return None
-    now = epoch_seconds(f.as_of)
+    now = epoch_seconds_of(f.as_of)
     thr = ibis.cases(*[(j.current_rank == r, ibis.literal(t)) for r, t in known.items()],
                      else_=ibis.null("float64"))
     o = j.filter(j.status == "open").mutate(age=ibis.literal(now) - j.since_sec, thr=thr)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from revloop.analytics.contract import Request
 from revloop.errors import RevloopError
+from revloop.settings import FunnelSettings
 
 Level = Literal["lead", "account", "opportunity"]
 Period = Literal["week", "month", "quarter"]
@@ -36,10 +38,10 @@ class FunnelRequestError(RevloopError):
     code = "funnel_request_error"
 
 
-class FunnelRequest(BaseModel):
+class FunnelRequest(Request):
     """One funnel report. Times are naive UTC; ``start``/``end`` bound a half-open range."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    error: ClassVar[type[RevloopError]] = FunnelRequestError
 
     level: Level = "lead"
     by: tuple[str, ...] = Field(default=(), description="Dimensions to cut by, one cut each")
@@ -97,3 +99,15 @@ def custom_key(dimension: str) -> str | None:
     """The attribute name of a ``custom.<key>`` dimension, else None."""
     m = _CUSTOM.match(dimension)
     return m.group(1) if m else None
+
+
+#: Request fields whose default comes from the ``[funnel]`` settings.
+FROM_SETTINGS = ("window_days", "won_window_days", "reentry", "cohort", "compare",
+                 "stall_percentile")
+
+
+def request_with_defaults(settings: FunnelSettings, **fields: Any) -> FunnelRequest:
+    """A request from explicit ``fields`` (None: not given) over the configured defaults."""
+    values = {k: getattr(settings, k) for k in FROM_SETTINGS}
+    values.update({k: v for k, v in fields.items() if v is not None})
+    return FunnelRequest(**values)

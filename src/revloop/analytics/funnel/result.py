@@ -9,6 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from revloop.analytics.contract import Result
+
 
 def period_label(day: dt.date, unit: str) -> str:
     """A cohort's name: 2024-W05 (ISO week), 2024-01, 2024-Q1."""
@@ -171,7 +173,7 @@ class UnmappedValue:
 
 
 @dataclass
-class FunnelResult:
+class FunnelResult(Result):
     """Everything one funnel report computed."""
 
     level: str
@@ -216,11 +218,6 @@ class FunnelResult:
         """Cut rows of ``dimension`` at ``stage``, by value."""
         return {r.value: r for r in self.cuts.get(dimension, []) if r.stage == stage}
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (datetimes as ISO strings)."""
-        doc: dict[str, Any] = _jsonable(dataclasses.asdict(self))
-        return doc
-
     def tables(self) -> dict[str, pa.Table]:
         """One Arrow table per section (the export writes one file each)."""
         out: dict[str, pa.Table] = {
@@ -243,16 +240,6 @@ class FunnelResult:
         if self.cuts:
             out["cuts"] = _rows(cut_rows, CutRow)
         return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
 
 
 _ARROW: dict[Any, pa.DataType] = {

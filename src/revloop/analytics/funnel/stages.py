@@ -15,7 +15,7 @@ example mapping files (Olist, Maven CRM, X Education) store.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -155,32 +155,56 @@ class StageDefinitions:
 
 
 def _check_names(cfg: FunnelSettings) -> None:
-    seen: dict[str, str] = {}
-    for section in ("stages", "exits", "post_sale"):
-        for name in getattr(cfg, section):
-            if not _NAME.match(name):
-                raise ConfigError(
-                    f"funnel.{section}: {name!r} is not a valid name (lower-case letters, "
-                    "digits and _, starting with a letter)")
-            if name == IGNORE:
-                raise ConfigError(f"funnel.{section}: 'ignore' is reserved")
-            if name in seen:
-                where = ("twice in funnel.stages: the waterfall would loop back on itself"
-                         if seen[name] == section == "stages"
-                         else f"in both funnel.{seen[name]} and funnel.{section}")
-                raise ConfigError(f"funnel: {name!r} appears {where}")
-            seen[name] = section
+    """The settings' names and segments are consistent (the first problem found raises)."""
+    seen = _check_unique_names(cfg)
     if len(cfg.stages) < 2:
         raise ConfigError("funnel.stages: the waterfall needs at least two stages "
                           "(the last one is won)")
+    _check_post_sale_types(cfg)
+    _check_labels(cfg, seen)
+    _check_segments(cfg)
+
+
+def _check_unique_names(cfg: FunnelSettings) -> dict[str, str]:
+    """Every stage, exit and post-sale name is valid and used once; name → its section."""
+    seen: dict[str, str] = {}
+    for section in ("stages", "exits", "post_sale"):
+        for name in getattr(cfg, section):
+            _check_name(section, name, seen)
+            seen[name] = section
+    return seen
+
+
+def _check_name(section: str, name: str, seen: Mapping[str, str]) -> None:
+    """One name of ``funnel.<section>``, given the sections of the names before it."""
+    if not _NAME.match(name):
+        raise ConfigError(
+            f"funnel.{section}: {name!r} is not a valid name (lower-case letters, "
+            "digits and _, starting with a letter)")
+    if name == IGNORE:
+        raise ConfigError(f"funnel.{section}: 'ignore' is reserved")
+    if name in seen:
+        where = ("twice in funnel.stages: the waterfall would loop back on itself"
+                 if seen[name] == section == "stages"
+                 else f"in both funnel.{seen[name]} and funnel.{section}")
+        raise ConfigError(f"funnel: {name!r} appears {where}")
+
+
+def _check_post_sale_types(cfg: FunnelSettings) -> None:
     for t in cfg.post_sale_opportunity_types:
         if t not in cfg.post_sale:
             raise ConfigError(
                 f"funnel.post_sale_opportunity_types: {t!r} is not a post-sale event "
                 f"(post_sale: {', '.join(cfg.post_sale) or 'none'})")
+
+
+def _check_labels(cfg: FunnelSettings, defined: Container[str]) -> None:
     for name in cfg.labels:
-        if name not in seen:
+        if name not in defined:
             raise ConfigError(f"funnel.labels: {name!r} is not a stage, exit or post-sale event")
+
+
+def _check_segments(cfg: FunnelSettings) -> None:
     if not cfg.segments:
         raise ConfigError("funnel.segments: at least one segment is needed")
     for name, low in cfg.segments.items():

@@ -27,7 +27,7 @@ from revloop.analytics.scoring.features_opportunity import (
     opportunity_feature_query,
 )
 from revloop.analytics.scoring.model_store import StoredModel, load_model
-from revloop.analytics.scoring.rules_file import FitBuckets, StageThresholds
+from revloop.analytics.scoring.rules import FitBuckets, StageThresholds
 from revloop.store import Store
 
 CONTACT_SCORES = "contact_scores"

@@ -8,8 +8,6 @@ from typing import Any
 from revloop.analytics.scoring.errors import ScoringError
 from revloop.store import Store
 
-DAY_SECONDS = 86_400.0
-
 
 def parse_as_of(value: str | dt.date | dt.datetime | None) -> dt.datetime | None:
     """A naive UTC timestamp from ``2024-03-31``, ``2024-03-31T12:00`` or a date/datetime.
@@ -32,28 +30,16 @@ def parse_as_of(value: str | dt.date | dt.datetime | None) -> dt.datetime | None
     return parse_as_of(parsed)
 
 
-def epoch_seconds(when: dt.datetime) -> float:
-    """Whole seconds since 1970-01-01 of a naive UTC timestamp (see expressions.epoch)."""
-    return float(int((when - dt.datetime(1970, 1, 1)).total_seconds() // 1))
-
-
-def timestamp_literal(when: dt.datetime) -> Any:
-    """An Ibis timestamp literal (naive, microseconds) for comparisons on every engine."""
-    import ibis
-
-    return ibis.literal(when, type="timestamp")
-
-
 _PROBES = (("touchpoints", "occurred_at"), ("stage_transitions", "occurred_at"),
            ("opportunities", "created_at"), ("contacts", "created_at"),
            ("intent_signals", "day"))
 
 
 def _extreme(store: Store, latest: bool) -> dt.datetime | None:
-    tables = set(store.list_tables())
+    present = set(store.list_tables())
     candidates: list[dt.datetime] = []
     for name, col in _PROBES:
-        if name not in tables:
+        if name not in present:
             continue
         column = store.table(name)[col]
         value = (column.max() if latest else column.min()).execute()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from revloop.analytics.scoring.rules_file import FitBuckets, StageThresholds
+from revloop.analytics.scoring.rules import FitBuckets, StageThresholds
 
 GRADES = (("A", 90.0), ("B", 70.0), ("C", 40.0), ("D", 0.0))
 STAGES = ("Target", "Awareness", "Consideration", "Decision", "Purchase")

@@ -16,9 +16,9 @@ from typing import Any
 
 import ibis
 
-from revloop.analytics.scoring.json_attributes import safe_float
-from revloop.analytics.scoring.rules_file import NUMERIC_OPS, Condition
+from revloop.analytics.scoring.rules import NUMERIC_OPS, Condition
 from revloop.schema import ColumnType
+from revloop.store.queries import safe_float
 
 _NUMERIC = {ColumnType.INTEGER, ColumnType.NUMBER, ColumnType.AMOUNT}
 _TIME = {ColumnType.DATE, ColumnType.TIMESTAMP}

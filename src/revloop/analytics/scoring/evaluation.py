@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from revloop.analytics.scoring import metrics
 from revloop.analytics.scoring.asof import data_end, data_start
-from revloop.analytics.scoring.buckets import buying_stage, fit_bucket, grade, is_6qa
+from revloop.analytics.scoring.buckets import buying_stage, fit_bucket, is_6qa
 from revloop.analytics.scoring.errors import ScoringError
 from revloop.analytics.scoring.estimator import GradientBoostedScorer
 from revloop.analytics.scoring.features_account import (
@@ -39,8 +39,9 @@ from revloop.analytics.scoring.features_account import (
     plan_account_features,
 )
 from revloop.analytics.scoring.model_card import bucket_table
+from revloop.analytics.scoring.results import EvaluationReport, GainsPoint
+from revloop.analytics.scoring.rules import FitBuckets, RuleSet, StageThresholds
 from revloop.analytics.scoring.rules_engine import score_rules
-from revloop.analytics.scoring.rules_file import FitBuckets, RuleSet, StageThresholds
 from revloop.analytics.scoring.training import (
     AccountOptions,
     ContactFitOptions,
@@ -96,22 +97,40 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     predictions: Predictions | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model, "method": self.method, "window": self.window,
-            "metrics": _clean_dict(self.metrics), "folds": self.folds,
-            "reliability": self.reliability, "buckets": self.buckets,
-            "baseline": self.baseline, "comparison": self.comparison, "truth": self.truth,
-            "notes": self.notes,
-            "definitions": {
-                "auc": "ROC AUC of the model margin (ties count half)",
-                "pr_auc": "average precision (step-wise area under precision–recall)",
-                "lift_top_decile": "positive rate in the top 10% of margins / overall rate",
-                "ece": f"expected calibration error, {metrics.ECE_BINS} equal-width "
-                       "probability bins: Σ (n_b/n)·|observed rate_b − mean probability_b|",
-                "brier": "mean squared error of the calibrated probability",
-            },
-        }
+    def report(self) -> EvaluationReport:
+        """The evaluation as its JSON-ready report (the gains curve at 101 points)."""
+        return EvaluationReport(
+            model=self.model, method=self.method, window=self.window,
+            metrics=_clean_dict(self.metrics), folds=self.folds,
+            reliability=self.reliability, buckets=self.buckets,
+            gains=gains_curve(self.predictions), baseline=self.baseline,
+            comparison=self.comparison, truth=self.truth, notes=self.notes,
+            definitions=DEFINITIONS,
+        )
+
+
+DEFINITIONS = {
+    "auc": "ROC AUC of the model margin (ties count half)",
+    "pr_auc": "average precision (step-wise area under precision–recall)",
+    "lift_top_decile": "positive rate in the top 10% of margins / overall rate",
+    "ece": f"expected calibration error, {metrics.ECE_BINS} equal-width probability bins: "
+           "Σ (n_b/n)·|observed rate_b − mean probability_b|",
+    "brier": "mean squared error of the calibrated probability",
+}
+
+
+def gains_curve(pred: Predictions | None, points: int = 101) -> list[GainsPoint]:
+    """Cumulative gains: the share of positives among the best-scored share of records, at
+    ``points`` evenly spaced shares (0 and 1 included)."""
+    if pred is None or not len(pred.y):
+        return []
+    order = np.argsort(-pred.margin, kind="stable")
+    hits = np.concatenate(([0.0], np.cumsum(pred.y[order])))
+    total = max(float(pred.y.sum()), 1.0)
+    shares = np.linspace(0.0, 1.0, points)
+    taken = np.ceil(shares * len(order) - 1e-9).astype(np.int64)
+    return [GainsPoint(share=round(float(s), 4), found=round(float(hits[k]) / total, 6))
+            for s, k in zip(shares, taken, strict=True)]
 
 
 def _evaluation(model: str, method: str, window: dict[str, Any], pred: Predictions,
@@ -273,8 +292,8 @@ def plan_backtest(store: Store, options: AccountOptions, cutoff: dt.datetime | N
 
 
 def _truth_tables(store: Store) -> bool:
-    tables = set(store.list_tables())
-    return {"truth_in_market_windows", "truth_accounts"} <= tables
+    present = set(store.list_tables())
+    return {"truth_in_market_windows", "truth_accounts"} <= present
 
 
 def _mql_accounts(store: Store, rules: RuleSet, as_of: dt.datetime) -> pd.DataFrame:
@@ -287,7 +306,7 @@ def _mql_accounts(store: Store, rules: RuleSet, as_of: dt.datetime) -> pd.DataFr
 
 def _truth_labels(store: Store, as_of: dt.datetime, horizon_days: int) -> pd.DataFrame:
     """account_id → 1 when a true in-market window overlaps [as_of, as_of + horizon)."""
-    from revloop.analytics.scoring.asof import timestamp_literal
+    from revloop.store.queries import timestamp_literal
 
     w = store.table("truth_in_market_windows")
     end = as_of + dt.timedelta(days=horizon_days)
@@ -445,8 +464,3 @@ def _fit_backtest(store: Store, model: TrainedModel, plan: AccountPlan, bt: Back
               "rows": len(fresh), "positives": int(y.sum())}
     return _evaluation("account_fit", f"out-of-time backtest ({options.fit_label} a deal after "
                                       "the cut-off)", window, pred)
-
-
-def grades(score: NDArray[np.float64]) -> NDArray[np.str_]:
-    """A/B/C/D (re-exported for the facade)."""
-    return grade(score)

@@ -28,9 +28,7 @@ from typing import Any
 import ibis
 from ibis import _
 
-from revloop.analytics.scoring.asof import DAY_SECONDS, epoch_seconds, timestamp_literal
 from revloop.analytics.scoring.estimator import CATEGORICAL, NUMERIC, FeatureSpec
-from revloop.analytics.scoring.expressions import epoch, float_literal
 from revloop.analytics.scoring.features import FeatureBuilder, FeatureQuery
 from revloop.analytics.scoring.features_contact import (
     CustomPlan,
@@ -38,13 +36,21 @@ from revloop.analytics.scoring.features_contact import (
     plan_custom,
 )
 from revloop.analytics.scoring.json_attributes import (
-    json_text_value,
     profile_attributes,
-    safe_float,
     sample_custom,
 )
 from revloop.analytics.scoring.rules_engine import LN2
+from revloop.model import tables
 from revloop.store import Store
+from revloop.store.queries import (
+    DAY_SECONDS,
+    epoch_seconds,
+    epoch_seconds_of,
+    float_literal,
+    json_text,
+    safe_float,
+    timestamp_literal,
+)
 
 SENIOR = ("c_level", "vp", "director", "owner", "partner", "executive")
 LOOKBACK_DAYS = 365
@@ -108,24 +114,24 @@ def _top_values(table: Any, column: str, limit: int) -> list[str]:
 def plan_account_features(store: Store, exclude: Sequence[str] = ()) -> AccountPlan:
     """Decide the account features from what the store holds."""
     drop = {e.lower() for e in exclude}
-    accounts = store.table("accounts")
+    accounts = store.table(tables.ACCOUNTS)
     present = accounts.aggregate(**{c: accounts[c].count() for c in FIRMOGRAPHIC})
     counts = present.to_pyarrow().to_pylist()[0]
     excluded = [Excluded(c, "excluded by request") for c in FIRMOGRAPHIC if c in drop]
     firmographics = [c for c in FIRMOGRAPHIC if counts[c] and c not in drop]
     custom = plan_custom(profile_attributes(sample_custom(accounts, "custom", "account_id")),
                          exclude, "custom.")
-    touches = store.table("touchpoints")
-    funnel = store.table("stage_transitions")
+    touches = store.table(tables.TOUCHPOINTS)
+    funnel = store.table(tables.STAGE_TRANSITIONS)
     funnel = funnel.filter(funnel.entity_type.isin(["lead", "contact"]))
     stages = [s for s in _top_values(funnel, "to_stage", 20)
               if s in ("mql", "sal", "sql", "opportunity")]
     return AccountPlan(
         firmographics=firmographics, custom=custom,
-        technologies=_top_values(store.table("technographics"), "technology", 15),
-        tech_categories=_top_values(store.table("technographics"), "category", 8),
+        technologies=_top_values(store.table(tables.TECHNOGRAPHICS), "technology", 15),
+        tech_categories=_top_values(store.table(tables.TECHNOGRAPHICS), "category", 8),
         touch_types=_top_values(touches.filter(touches.account_id.notnull()), "touch_type", 10),
-        topics=_top_values(store.table("intent_signals"), "topic", 15),
+        topics=_top_values(store.table(tables.INTENT_SIGNALS), "topic", 15),
         funnel_stages=stages, excluded=excluded,
     )
 
@@ -135,7 +141,7 @@ def _count(cond: Any) -> Any:
 
 
 def _days_before(now: float, stamp: Any) -> Any:
-    return (float_literal(now) - epoch(stamp)) / DAY_SECONDS
+    return (float_literal(now) - epoch_seconds(stamp)) / DAY_SECONDS
 
 
 def _date_lit(day: dt.date) -> Any:
@@ -143,12 +149,12 @@ def _date_lit(day: dt.date) -> Any:
 
 
 def _touch_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> Any:
-    now = epoch_seconds(as_of)
-    t = store.table("touchpoints")
+    now = epoch_seconds_of(as_of)
+    t = store.table(tables.TOUCHPOINTS)
     start = as_of - dt.timedelta(days=LOOKBACK_DAYS)
     t = t.filter(t.account_id.notnull() & (t.occurred_at < timestamp_literal(as_of))
                  & (t.occurred_at >= timestamp_literal(start)))
-    c = store.table("contacts")
+    c = store.table(tables.CONTACTS)
     c = c.select(sen_id=c.contact_id, senior=ibis.coalesce(
         c.seniority.lower().isin(list(SENIOR)), False))
     t = t.left_join(c, t.contact_id == c.sen_id)
@@ -170,9 +176,9 @@ def _touch_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> An
 
 
 def _intent_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> Any:
-    now = epoch_seconds(as_of)
+    now = epoch_seconds_of(as_of)
     today = as_of.date()
-    i = store.table("intent_signals")
+    i = store.table(tables.INTENT_SIGNALS)
     i = i.filter((i.day < _date_lit(today)) & (i.day >= _date_lit(
         today - dt.timedelta(days=120))))
     i = i.mutate(age=_days_before(now, i.day.cast("timestamp")),
@@ -195,8 +201,8 @@ def _intent_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> A
 
 
 def _opportunity_aggregates(store: Store, as_of: dt.datetime) -> Any:
-    now = epoch_seconds(as_of)
-    o = store.table("opportunities")
+    now = epoch_seconds_of(as_of)
+    o = store.table(tables.OPPORTUNITIES)
     o = o.filter(o.account_id.notnull() & (o.created_at < timestamp_literal(as_of)))
     closed = ibis.coalesce(o.is_closed, False) & o.close_date.notnull() & (
         o.close_date < _date_lit(as_of.date()))
@@ -214,7 +220,7 @@ def _opportunity_aggregates(store: Store, as_of: dt.datetime) -> Any:
 
 def _account_stage(store: Store, as_of: dt.datetime) -> Any:
     """The account's last customer/churned transition before ``as_of``."""
-    t = store.table("stage_transitions")
+    t = store.table(tables.STAGE_TRANSITIONS)
     t = t.filter((t.entity_type == "account") & (t.occurred_at < timestamp_literal(as_of))
                  & t.to_stage.lower().isin(["customer", "churned"]))
     w = ibis.window(group_by=t.entity_id, order_by=[ibis.desc(t.occurred_at),
@@ -224,8 +230,8 @@ def _account_stage(store: Store, as_of: dt.datetime) -> Any:
 
 
 def _contact_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> Any:
-    now = epoch_seconds(as_of)
-    c = store.table("contacts")
+    now = epoch_seconds_of(as_of)
+    c = store.table(tables.CONTACTS)
     c = c.filter(c.account_id.notnull() & (c.created_at.isnull()
                                            | (c.created_at < timestamp_literal(as_of))))
     created_age = ibis.ifelse(c.created_at.isnull(), ibis.null("float64"),
@@ -238,12 +244,12 @@ def _contact_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> 
 
 
 def _funnel_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> Any:
-    now = epoch_seconds(as_of)
-    t = store.table("stage_transitions")
+    now = epoch_seconds_of(as_of)
+    t = store.table(tables.STAGE_TRANSITIONS)
     t = t.filter(t.entity_type.isin(["lead", "contact"])
                  & (t.occurred_at < timestamp_literal(as_of))
                  & t.to_stage.lower().isin(plan.funnel_stages))
-    c = store.table("contacts").select(fc=_.contact_id, f_account=_.account_id)
+    c = store.table(tables.CONTACTS).select(fc=_.contact_id, f_account=_.account_id)
     t = t.join(c, t.entity_id == c.fc)
     t = t.mutate(age=_days_before(now, t.occurred_at), stage=t.to_stage.lower())
     aggs = {f"funnel_{s}_90d": ibis.ifelse((t.age < 90) & (t.stage == s), t.entity_id,
@@ -253,7 +259,7 @@ def _funnel_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> A
 
 
 def _tech_aggregates(store: Store, plan: AccountPlan, as_of: dt.datetime) -> Any:
-    t = store.table("technographics")
+    t = store.table(tables.TECHNOGRAPHICS)
     t = t.filter(t.first_seen.isnull() | (t.first_seen < _date_lit(as_of.date())))
     t = t.mutate(tech=t.technology.lower().strip(), cat=t.category.lower().strip())
     aggs: dict[str, Any] = {"technologies": t.tech.nunique()}
@@ -269,11 +275,10 @@ def _clean(value: Any) -> Any:
     return ibis.ifelse(text == "", ibis.null("string"), text)
 
 
-def account_feature_query(store: Store, plan: AccountPlan, as_of: dt.datetime,
-                          account_ids: Sequence[str] | None = None) -> FeatureQuery:
-    """Every account feature as of ``as_of``, for the accounts that existed then."""
-    now = epoch_seconds(as_of)
-    a = store.table("accounts")
+def _accounts_as_of(store: Store, plan: AccountPlan, as_of: dt.datetime,
+                    account_ids: Sequence[str] | None) -> Any:
+    """The accounts that existed at ``as_of`` with every aggregate the features read."""
+    a = store.table(tables.ACCOUNTS)
     a = a.filter(a.created_at.isnull() | (a.created_at < timestamp_literal(as_of)))
     if account_ids is not None:
         a = a.filter(a.account_id.isin(list(account_ids)))
@@ -293,78 +298,92 @@ def account_feature_query(store: Store, plan: AccountPlan, as_of: dt.datetime,
     if plan.funnel_stages:
         funnel = _funnel_aggregates(store, plan, as_of)
         rel = rel.left_join(funnel, _.account_id == funnel.fk).drop("fk")
+    return rel
 
-    fb = FeatureBuilder()
 
-    def zero(col: str) -> Any:
-        return ibis.coalesce(rel[col].cast("float64"), 0.0)
+def _zero(rel: Any, col: str) -> Any:
+    """An aggregate column as float, 0 for accounts without rows (a left join's NULL)."""
+    return ibis.coalesce(rel[col].cast("float64"), 0.0)
 
-    # firmographic
+
+def _add_firmographic(fb: FeatureBuilder, store: Store, rel: Any, plan: AccountPlan) -> None:
     for col in plan.firmographics:
         label, kind = FIRMOGRAPHIC[col]
         value = _clean(rel[col]) if kind == CATEGORICAL else rel[col]
         fb.add(value, FeatureSpec(col, kind, "firmographic", label))
     for key in plan.custom.numeric:
-        fb.add(safe_float(json_text_value(rel.custom, key)),
+        fb.add(safe_float(json_text(store, rel.custom, key)),
                FeatureSpec(f"custom.{key}", NUMERIC, "firmographic", key))
     for key in plan.custom.categorical:
-        fb.add(json_text_value(rel.custom, key),
+        fb.add(json_text(store, rel.custom, key),
                FeatureSpec(f"custom.{key}", CATEGORICAL, "firmographic", key))
-    # technographic
-    fb.add(zero("technologies"), FeatureSpec("technologies", NUMERIC, "technographic",
-                                             "Technologies in use"))
+
+
+def _add_technographic(fb: FeatureBuilder, rel: Any, plan: AccountPlan) -> None:
+    fb.add(_zero(rel, "technologies"), FeatureSpec("technologies", NUMERIC, "technographic",
+                                                   "Technologies in use"))
     for i, tech in enumerate(plan.technologies):
-        fb.add(zero(f"tech_{i}"), FeatureSpec(f"tech.{tech}", NUMERIC, "technographic",
-                                              f"Uses {tech}"))
+        fb.add(_zero(rel, f"tech_{i}"), FeatureSpec(f"tech.{tech}", NUMERIC, "technographic",
+                                                    f"Uses {tech}"))
     for i, cat in enumerate(plan.tech_categories):
-        fb.add(zero(f"techcat_{i}"), FeatureSpec(f"tech_category.{cat}", NUMERIC,
-                                                 "technographic", f"{cat} technologies"))
-    # engagement
+        fb.add(_zero(rel, f"techcat_{i}"), FeatureSpec(f"tech_category.{cat}", NUMERIC,
+                                                       "technographic", f"{cat} technologies"))
+
+
+def _add_engagement(fb: FeatureBuilder, rel: Any, plan: AccountPlan) -> None:
     for col, label in (("touches_7d", "Touches in the last 7 days"),
                        ("touches_30d", "Touches in the last 30 days"),
                        ("touches_90d", "Touches in the last 90 days"),
                        ("touches_365d", "Touches in the last year"),
                        ("decayed_touches", "Decayed touches (30-day half-life)"),
                        ("channels_90d", "Channels used in the last 90 days")):
-        fb.add(zero(col), FeatureSpec(col, NUMERIC, "engagement", label, monotone=1))
+        fb.add(_zero(rel, col), FeatureSpec(col, NUMERIC, "engagement", label, monotone=1))
     fb.add(rel.last_touch_age, FeatureSpec("days_since_last_touch", NUMERIC, "engagement",
                                            "Days since the last touch"))
     for i, kind in enumerate(plan.touch_types):
-        fb.add(zero(f"type_{i}_90d"), FeatureSpec(f"touch_type.{kind}_90d", NUMERIC,
-                                                  "engagement", f"{kind} touches in 90 days",
-                                                  monotone=1))
-    # buying group
+        fb.add(_zero(rel, f"type_{i}_90d"), FeatureSpec(f"touch_type.{kind}_90d", NUMERIC,
+                                                        "engagement",
+                                                        f"{kind} touches in 90 days",
+                                                        monotone=1))
+
+
+def _add_buying_group(fb: FeatureBuilder, rel: Any) -> None:
     for col, label in (("engaged_contacts_90d", "People engaged in the last 90 days"),
                        ("engaged_senior_90d", "Senior people engaged in the last 90 days"),
                        ("contacts_known", "People known at the account"),
                        ("senior_contacts", "Senior people known"),
                        ("new_contacts_90d", "People added in the last 90 days")):
-        fb.add(zero(col), FeatureSpec(col, NUMERIC, "buying_group", label,
-                                      monotone=1 if "engaged" in col else 0))
-    # intent
+        fb.add(_zero(rel, col), FeatureSpec(col, NUMERIC, "buying_group", label,
+                                            monotone=1 if "engaged" in col else 0))
+
+
+def _add_intent(fb: FeatureBuilder, rel: Any, plan: AccountPlan) -> None:
     for col, label in (("intent_7d", "Intent in the last 7 days"),
                        ("intent_30d", "Intent in the last 30 days"),
                        ("intent_max_30d", "Strongest intent signal in 30 days"),
                        ("intent_topics_30d", "Intent topics in 30 days"),
                        ("intent_strong_30d", "Surging intent signals in 30 days")):
-        fb.add(zero(col), FeatureSpec(col, NUMERIC, "intent", label, monotone=1))
-    surge = zero("intent_30d") / (zero("intent_base_90d") / 3.0 + 10.0)
+        fb.add(_zero(rel, col), FeatureSpec(col, NUMERIC, "intent", label, monotone=1))
+    surge = _zero(rel, "intent_30d") / (_zero(rel, "intent_base_90d") / 3.0 + 10.0)
     fb.add(surge, FeatureSpec("intent_surge", NUMERIC, "intent",
                               "Intent surge (30 days vs the 90 before)", monotone=1))
     fb.add(rel.last_intent_age, FeatureSpec("days_since_last_intent", NUMERIC, "intent",
                                             "Days since the last intent signal"))
     for k, topic in enumerate(plan.topics):
-        fb.add(zero(f"topic_{k}_30d"), FeatureSpec(f"intent_topic.{topic}", NUMERIC, "intent",
-                                                   f"Intent on {topic} (30 days)"))
-    # history
-    won = zero("won_before")
+        fb.add(_zero(rel, f"topic_{k}_30d"), FeatureSpec(f"intent_topic.{topic}", NUMERIC,
+                                                         "intent",
+                                                         f"Intent on {topic} (30 days)"))
+
+
+def _add_history(fb: FeatureBuilder, rel: Any, plan: AccountPlan, now: float) -> None:
+    won = _zero(rel, "won_before")
     customer = ibis.coalesce(rel.stage_customer, won > 0)
     fb.add(ibis.ifelse(customer, float_literal(1.0), float_literal(0.0)),
            FeatureSpec("is_customer", NUMERIC, "history", "Customer"))
     for col, label in (("opportunities_before", "Opportunities so far"),
                        ("won_before", "Deals won so far"), ("lost_before", "Deals lost so far"),
                        ("open_now", "Open opportunities")):
-        fb.add(zero(col), FeatureSpec(col, NUMERIC, "history", label))
+        fb.add(_zero(rel, col), FeatureSpec(col, NUMERIC, "history", label))
     fb.add(rel.last_opportunity_age, FeatureSpec("days_since_last_opportunity", NUMERIC,
                                                  "history", "Days since the last opportunity"))
     fb.add(rel.last_close_age, FeatureSpec("days_since_last_close", NUMERIC, "history",
@@ -374,18 +393,33 @@ def account_feature_query(store: Store, plan: AccountPlan, as_of: dt.datetime,
            FeatureSpec("account_age_days", NUMERIC, "history", "Days since the account was "
                                                                "created"))
     for s in plan.funnel_stages:
-        fb.add(zero(f"funnel_{s}_90d"), FeatureSpec(f"funnel.{s}_90d", NUMERIC, "history",
-                                                    f"People who reached {s} in 90 days"))
+        fb.add(_zero(rel, f"funnel_{s}_90d"), FeatureSpec(f"funnel.{s}_90d", NUMERIC, "history",
+                                                          f"People who reached {s} in 90 days"))
+
+
+def account_feature_query(store: Store, plan: AccountPlan, as_of: dt.datetime,
+                          account_ids: Sequence[str] | None = None) -> FeatureQuery:
+    """Every account feature as of ``as_of``, for the accounts that existed then."""
+    now = epoch_seconds_of(as_of)
+    rel = _accounts_as_of(store, plan, as_of, account_ids)
+    fb = FeatureBuilder()
+    # family by family, in this order: the order of the features (and of their columns)
+    _add_firmographic(fb, store, rel, plan)
+    _add_technographic(fb, rel, plan)
+    _add_engagement(fb, rel, plan)
+    _add_buying_group(fb, rel)
+    _add_intent(fb, rel, plan)
+    _add_history(fb, rel, plan, now)
     activity = ibis.least(ibis.coalesce(rel.last_touch_age, 1e9),
                           ibis.coalesce(rel.last_intent_age, 1e9))
     return fb.query(rel, {"account_id": rel.account_id},
-                    extra={ACTIVITY_AGE: activity, OPEN_OPPORTUNITIES: zero("open_now")})
+                    extra={ACTIVITY_AGE: activity, OPEN_OPPORTUNITIES: _zero(rel, "open_now")})
 
 
 def in_market_labels(store: Store, as_of: dt.datetime, horizon_days: int,
                      exclude_types: Sequence[str] = ("renewal",)) -> Any:
     """account_id → 1 when the account opened an opportunity in [as_of, as_of + horizon)."""
-    o = store.table("opportunities")
+    o = store.table(tables.OPPORTUNITIES)
     end = as_of + dt.timedelta(days=horizon_days)
     cond = o.account_id.notnull() & (o.created_at >= timestamp_literal(as_of)) & (
         o.created_at < timestamp_literal(end))
@@ -398,7 +432,7 @@ def in_market_labels(store: Store, as_of: dt.datetime, horizon_days: int,
 def fit_labels(store: Store, as_of: dt.datetime, label: str = "opened") -> Any:
     """account_id → 1 when the account opened (``opened``) or won (``won``) a deal before
     ``as_of``."""
-    o = store.table("opportunities")
+    o = store.table(tables.OPPORTUNITIES)
     cond = o.account_id.notnull() & (o.created_at < timestamp_literal(as_of))
     if label == "won":
         cond = cond & ibis.coalesce(o.is_won, False) & o.close_date.notnull() & (

@@ -23,18 +23,22 @@ from typing import Any
 import ibis
 from ibis import _
 
-from revloop.analytics.scoring.asof import timestamp_literal
 from revloop.analytics.scoring.estimator import CATEGORICAL, NUMERIC, FeatureSpec
-from revloop.analytics.scoring.expressions import float_literal
 from revloop.analytics.scoring.features import FeatureBuilder, FeatureQuery
 from revloop.analytics.scoring.json_attributes import (
     AttributeProfile,
-    json_text_value,
     profile_attributes,
-    safe_float,
     sample_custom,
 )
+from revloop.model import tables
 from revloop.store import Store
+from revloop.store.queries import (
+    float_literal,
+    json_key_ok,
+    json_text,
+    safe_float,
+    timestamp_literal,
+)
 
 # contact column → label of the reason
 PROFILE_COLUMNS = {
@@ -78,6 +82,10 @@ def plan_custom(profiles: dict[str, AttributeProfile], exclude: Sequence[str],
         if key.lower() in drop or name.lower() in drop:
             plan.excluded.append(Excluded(name, "excluded by request (e.g. it leaks the "
                                                 "outcome)"))
+        elif not json_key_ok(key):
+            plan.excluded.append(Excluded(name, "its name has quotes, brackets or backslashes, "
+                                                "which a JSON path cannot address on every "
+                                                "engine"))
         elif prof.is_numeric and prof.present >= 20 and prof.distinct >= 0.95 * prof.present:
             plan.excluded.append(Excluded(name, f"identifier-like: {prof.distinct:,} distinct "
                                                 f"numbers in {prof.present:,} rows"))
@@ -128,7 +136,7 @@ def _non_empty(table: Any, columns: Sequence[str]) -> set[str]:
 def plan_contact_features(store: Store, exclude: Sequence[str] = ()) -> ContactPlan:
     """Decide the contact features from what the store holds."""
     drop = {e.lower() for e in exclude}
-    contacts = store.table("contacts")
+    contacts = store.table(tables.CONTACTS)
     excluded = [Excluded(c, "outcome or owner column (known only after qualification; a lead "
                             "becomes a contact record when it converts)")
                 for c in OUTCOME_COLUMNS]
@@ -140,8 +148,8 @@ def plan_contact_features(store: Store, exclude: Sequence[str] = ()) -> ContactP
             cols.append(c)
     present = _non_empty(contacts, cols)
     account_cols = []
-    if store.count("accounts"):
-        accounts = store.table("accounts")
+    if store.count(tables.ACCOUNTS):
+        accounts = store.table(tables.ACCOUNTS)
         wanted = [c for c in ACCOUNT_COLUMNS if f"account.{c}" not in drop]
         account_cols = sorted(_non_empty(accounts, wanted), key=wanted.index)
     custom = plan_custom(
@@ -154,14 +162,14 @@ def plan_contact_features(store: Store, exclude: Sequence[str] = ()) -> ContactP
 def contact_feature_query(store: Store, plan: ContactPlan, as_of: dt.datetime | None = None,
                           contact_ids: Sequence[str] | None = None) -> FeatureQuery:
     """Features of the contacts known at ``as_of`` (all when None)."""
-    c = store.table("contacts")
+    c = store.table(tables.CONTACTS)
     if as_of is not None:
         c = c.filter(c.created_at.isnull() | (c.created_at < timestamp_literal(as_of)))
     if contact_ids is not None:
         c = c.filter(c.contact_id.isin(list(contact_ids)))
     rel = c
     if plan.account_columns:
-        a = store.table("accounts")
+        a = store.table(tables.ACCOUNTS)
         a = a.select(acc_key=a.account_id, **{f"acc_{k}": a[k] for k in plan.account_columns})
         rel = rel.left_join(a, rel.account_id == a.acc_key)
     fb = FeatureBuilder()
@@ -178,10 +186,10 @@ def contact_feature_query(store: Store, plan: ContactPlan, as_of: dt.datetime | 
         fb.add(_clean_text(value) if kind == CATEGORICAL else value,
                FeatureSpec(f"account.{col}", kind, "firmographic", label))
     for key in plan.custom.numeric:
-        fb.add(safe_float(json_text_value(rel.custom, key)),
+        fb.add(safe_float(json_text(store, rel.custom, key)),
                FeatureSpec(f"custom.{key}", NUMERIC, "profile", key))
     for key in plan.custom.categorical:
-        fb.add(json_text_value(rel.custom, key),
+        fb.add(json_text(store, rel.custom, key),
                FeatureSpec(f"custom.{key}", CATEGORICAL, "profile", key))
     return fb.query(rel, {"contact_id": rel.contact_id})
 
@@ -195,9 +203,9 @@ def contact_labels(store: Store, target_stages: Sequence[str]) -> Any:
     """contact_id → 1 when the person reached one of ``target_stages`` (by their lifecycle
     stage or any stage transition), else 0."""
     stages = [s.lower() for s in target_stages]
-    contacts = store.table("contacts")
+    contacts = store.table(tables.CONTACTS)
     reached = contacts.lifecycle_stage.lower().isin(stages)
-    t = store.table("stage_transitions")
+    t = store.table(tables.STAGE_TRANSITIONS)
     moved = t.filter(t.entity_type.isin(["lead", "contact"]) & t.to_stage.lower().isin(stages))
     moved = moved.select(m_id=_.entity_id).distinct()
     out = contacts.left_join(moved, contacts.contact_id == moved.m_id)

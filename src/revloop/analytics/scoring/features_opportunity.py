@@ -32,18 +32,24 @@ from typing import Any
 import ibis
 from ibis import _
 
-from revloop.analytics.scoring.asof import DAY_SECONDS, epoch_seconds, timestamp_literal
 from revloop.analytics.scoring.estimator import CATEGORICAL, NUMERIC, FeatureSpec
-from revloop.analytics.scoring.expressions import epoch, float_literal
 from revloop.analytics.scoring.features import FeatureBuilder, FeatureQuery
 from revloop.analytics.scoring.features_contact import CustomPlan, Excluded, plan_custom
 from revloop.analytics.scoring.json_attributes import (
-    json_text_value,
     profile_attributes,
-    safe_float,
     sample_custom,
 )
+from revloop.model import tables
 from revloop.store import Store
+from revloop.store.queries import (
+    DAY_SECONDS,
+    epoch_seconds,
+    epoch_seconds_of,
+    float_literal,
+    json_text,
+    safe_float,
+    timestamp_literal,
+)
 
 DEAL_COLUMNS = {
     "product": "Product", "opportunity_type": "Deal type", "source_channel": "Source channel",
@@ -102,7 +108,7 @@ def _filled(table: Any, cols: Sequence[str]) -> set[str]:
 
 def _open_stage_rows(store: Store) -> Any:
     """Stage-history rows of deals that are not a close (what a snapshot may see)."""
-    t = store.table("stage_transitions")
+    t = store.table(tables.STAGE_TRANSITIONS)
     return t.filter((t.entity_type == "opportunity")
                     & ~t.to_stage.lower().isin(list(TERMINAL)))
 
@@ -110,18 +116,18 @@ def _open_stage_rows(store: Store) -> Any:
 def plan_opportunity_features(store: Store, exclude: Sequence[str] = ()) -> OpportunityPlan:
     """Decide the deal features from what the store holds."""
     drop = {e.lower() for e in exclude}
-    opps = store.table("opportunities")
+    opps = store.table(tables.OPPORTUNITIES)
     deal_cols = [c for c in DEAL_COLUMNS if c not in drop]
     present = _filled(opps, deal_cols)
-    accounts = store.table("accounts")
+    accounts = store.table(tables.ACCOUNTS)
     acc_cols = [c for c in ACCOUNT_COLUMNS if f"account.{c}" not in drop]
     acc_present = _filled(accounts, acc_cols)
     history = _open_stage_rows(store)
     stages = history.aggregate(n=history.count(), stages=history.to_stage.nunique(),
                                amounts=history.amount.count(),
                                probs=history.probability.count()).to_pyarrow().to_pylist()[0]
-    users = store.table("users")
-    campaigns = store.table("campaigns")
+    users = store.table(tables.USERS)
+    campaigns = store.table(tables.CAMPAIGNS)
     excluded = [Excluded("amount", "the final amount (0 for lost deals in some CRMs); the "
                                    "amount recorded at the snapshot is used instead"),
                 Excluded("probability", "the final probability; the one recorded at the "
@@ -140,7 +146,7 @@ def plan_opportunity_features(store: Store, exclude: Sequence[str] = ()) -> Oppo
         and "stage_at" not in drop,
         amounts=bool(stages["amounts"]) and "amount_at" not in drop,
         probabilities=bool(stages["probs"]) and "probability_at" not in drop,
-        touches=bool(store.count("touchpoints")), excluded=excluded,
+        touches=bool(store.count(tables.TOUCHPOINTS)), excluded=excluded,
     )
 
 
@@ -168,24 +174,24 @@ def _history(opps: Any, key: str) -> Any:
 
 
 def _touches_before(store: Store, opps: Any) -> Any:
-    t = store.table("touchpoints")
+    t = store.table(tables.TOUCHPOINTS)
     t = t.filter(t.account_id.notnull()).select(ta=_.account_id, tat=_.occurred_at,
                                                 tc=_.contact_id)
     o = opps.select(jo=_.opportunity_id, ja=_.account_id, jt=_.created_at)
     window = 90 * DAY_SECONDS
     j = o.join(t, (o.ja == t.ta) & (t.tat < o.jt))
-    j = j.filter((epoch(j.jt) - epoch(j.tat)) < window)
+    j = j.filter((epoch_seconds(j.jt) - epoch_seconds(j.tat)) < window)
     return j.group_by(tk=j.jo).agg(touches_90d=j.count(), engaged_90d=j.tc.nunique())
 
 
 def _snapshots(opps: Any, ages: Sequence[int] | None, as_of: dt.datetime | None) -> Any:
     """(opportunity, snapshot epoch, days open) rows: fixed ages while open, or ``as_of``."""
-    created = epoch(opps.created_at)
+    created = epoch_seconds(opps.created_at)
     if as_of is not None:
-        return opps.select(sk=opps.opportunity_id, snap=float_literal(epoch_seconds(as_of)),
-                           days_open=(float_literal(epoch_seconds(as_of)) - created)
+        return opps.select(sk=opps.opportunity_id, snap=float_literal(epoch_seconds_of(as_of)),
+                           days_open=(float_literal(epoch_seconds_of(as_of)) - created)
                            / DAY_SECONDS)
-    closes = epoch(opps.close_date.cast("timestamp"))
+    closes = epoch_seconds(opps.close_date.cast("timestamp"))
     parts = []
     for age in ages or (0,):
         snap = created + float(age) * DAY_SECONDS
@@ -203,7 +209,7 @@ def _stage_at(store: Store, snaps: Any, column: str, name: str) -> Any:
     t = t.filter(t[column].notnull()).select(eid=t.entity_id, at=t.occurred_at,
                                              value=t[column], order=t.to_stage)
     j = snaps.select(jk=_.sk, js=_.snap).join(t, _.jk == t.eid)
-    j = j.filter(epoch(j.at) <= j.js)
+    j = j.filter(epoch_seconds(j.at) <= j.js)
     w = ibis.window(group_by=[j.jk, j.js], order_by=[ibis.desc(j.at), ibis.desc(j.order)])
     j = j.mutate(rank=ibis.row_number().over(w), changes=j.count().over(
         ibis.window(group_by=[j.jk, j.js])))
@@ -221,15 +227,10 @@ def _rate(won: Any, lost: Any) -> Any:
     return (won + 1.0) / (won + lost + 2.0)
 
 
-def opportunity_feature_query(store: Store, plan: OpportunityPlan, *,
-                              ages: Sequence[int] | None = None,
-                              as_of: dt.datetime | None = None,
-                              opportunity_ids: Sequence[str] | None = None,
-                              closed_only: bool = False) -> FeatureQuery:
-    """Snapshot features of deals: at ``ages`` days after creation while open (training;
-    default: at creation), or at ``as_of`` for deals created before it. Helper columns
-    ``_created_at``, ``_close_date``, ``_is_closed``, ``_is_won`` come along."""
-    all_opps = store.table("opportunities").filter(_.created_at.notnull())
+def _deals(store: Store, as_of: dt.datetime | None, opportunity_ids: Sequence[str] | None,
+           closed_only: bool) -> tuple[Any, Any]:
+    """(every placeable deal — the history sees them all —, the deals to snapshot)."""
+    all_opps = store.table(tables.OPPORTUNITIES).filter(_.created_at.notnull())
     opps = all_opps
     if as_of is not None:
         opps = opps.filter(opps.created_at < timestamp_literal(as_of))
@@ -237,26 +238,40 @@ def opportunity_feature_query(store: Store, plan: OpportunityPlan, *,
         opps = opps.filter(opps.opportunity_id.isin(list(opportunity_ids)))
     if closed_only:
         opps = opps.filter(ibis.coalesce(opps.is_closed, False))
-    snaps = _snapshots(opps, ages, as_of)
-    rel = opps.join(snaps, opps.opportunity_id == snaps.sk).drop("sk")
+    return all_opps, opps
+
+
+def _with_win_history(rel: Any, all_opps: Any) -> Any:
+    """``rel`` with the account's (``acc_*``) and owner's (``own_*``) deals won and lost
+    before each deal's creation."""
     acc_hist = _history(all_opps, "account_id").rename(acc_won="won_before",
                                                        acc_lost="lost_before", ahk="hk")
     own_hist = _history(all_opps, "owner_id").rename(own_won="won_before",
                                                      own_lost="lost_before", ohk="hk")
     rel = rel.left_join(acc_hist, rel.opportunity_id == acc_hist.ahk).drop("ahk")
-    rel = rel.left_join(own_hist, _.opportunity_id == own_hist.ohk).drop("ohk")
+    return rel.left_join(own_hist, _.opportunity_id == own_hist.ohk).drop("ohk")
+
+
+def _with_context(store: Store, rel: Any, plan: OpportunityPlan) -> Any:
+    """``rel`` with the account, owner and campaign columns the plan uses (others not
+    joined)."""
     if plan.account_columns or plan.account_custom.numeric or plan.account_custom.categorical:
-        a = store.table("accounts")
+        a = store.table(tables.ACCOUNTS)
         a = a.select(acc_key=a.account_id, acc_custom=a.custom,
                      **{f"acc_{c}": a[c] for c in plan.account_columns})
         rel = rel.left_join(a, _.account_id == a.acc_key).drop("acc_key")
     if plan.owner_team:
-        u = store.table("users").select(uk=_.user_id, owner_team=_.team_id,
+        u = store.table(tables.USERS).select(uk=_.user_id, owner_team=_.team_id,
                                         owner_territory=_.territory)
         rel = rel.left_join(u, _.owner_id == u.uk).drop("uk")
     if plan.campaign_channel:
-        c = store.table("campaigns").select(ck=_.campaign_id, campaign_channel=_.channel)
+        c = store.table(tables.CAMPAIGNS).select(ck=_.campaign_id, campaign_channel=_.channel)
         rel = rel.left_join(c, _.primary_campaign_id == c.ck).drop("ck")
+    return rel
+
+
+def _with_state_at_snapshot(store: Store, rel: Any, snaps: Any, plan: OpportunityPlan) -> Any:
+    """``rel`` with the stage, amount and probability recorded at each snapshot (as planned)."""
     for flag, column, name in ((plan.stage_history, "to_stage", "stage_at"),
                                (plan.amounts, "amount", "amount_at"),
                                (plan.probabilities, "probability", "probability_at")):
@@ -264,11 +279,10 @@ def opportunity_feature_query(store: Store, plan: OpportunityPlan, *,
             at = _stage_at(store, snaps, column, name)
             rel = rel.left_join(at, (_.opportunity_id == at[f"{name}_k"])
                                 & (_.snap == at[f"{name}_s"])).drop(f"{name}_k", f"{name}_s")
-    if plan.touches:
-        tch = _touches_before(store, opps)
-        rel = rel.left_join(tch, _.opportunity_id == tch.tk).drop("tk")
+    return rel
 
-    fb = FeatureBuilder()
+
+def _add_deal(fb: FeatureBuilder, rel: Any, plan: OpportunityPlan) -> None:
     for col in plan.deal_columns:
         fb.add(_clean(rel[col]), FeatureSpec(col, CATEGORICAL, "deal", DEAL_COLUMNS[col]))
     if plan.owner_team:
@@ -290,17 +304,23 @@ def opportunity_feature_query(store: Store, plan: OpportunityPlan, *,
     if plan.probabilities:
         fb.add(rel.probability_at, FeatureSpec("probability_at", NUMERIC, "deal",
                                                "Rep's probability at the time"))
+
+
+def _add_account(fb: FeatureBuilder, store: Store, rel: Any, plan: OpportunityPlan) -> None:
     for col in plan.account_columns:
         label, kind = ACCOUNT_COLUMNS[col]
         value = rel[f"acc_{col}"]
         fb.add(_clean(value) if kind == CATEGORICAL else value,
                FeatureSpec(f"account.{col}", kind, "firmographic", label))
     for key in plan.account_custom.numeric:
-        fb.add(safe_float(json_text_value(rel.acc_custom, key)),
+        fb.add(safe_float(json_text(store, rel.acc_custom, key)),
                FeatureSpec(f"account.custom.{key}", NUMERIC, "firmographic", key))
     for key in plan.account_custom.categorical:
-        fb.add(json_text_value(rel.acc_custom, key),
+        fb.add(json_text(store, rel.acc_custom, key),
                FeatureSpec(f"account.custom.{key}", CATEGORICAL, "firmographic", key))
+
+
+def _add_history_and_engagement(fb: FeatureBuilder, rel: Any, plan: OpportunityPlan) -> None:
     for prefix, who in (("acc", "account"), ("own", "owner")):
         won = ibis.coalesce(rel[f"{prefix}_won"], 0).cast("float64")
         lost = ibis.coalesce(rel[f"{prefix}_lost"], 0).cast("float64")
@@ -314,6 +334,31 @@ def opportunity_feature_query(store: Store, plan: OpportunityPlan, *,
         fb.add(ibis.coalesce(rel.engaged_90d, 0), FeatureSpec(
             "engaged_90d_before", NUMERIC, "engagement", "People engaged in the 90 days "
                                                          "before"))
+
+
+def opportunity_feature_query(store: Store, plan: OpportunityPlan, *,
+                              ages: Sequence[int] | None = None,
+                              as_of: dt.datetime | None = None,
+                              opportunity_ids: Sequence[str] | None = None,
+                              closed_only: bool = False) -> FeatureQuery:
+    """Snapshot features of deals: at ``ages`` days after creation while open (training;
+    default: at creation), or at ``as_of`` for deals created before it. Helper columns
+    ``_created_at``, ``_close_date``, ``_is_closed``, ``_is_won`` come along."""
+    all_opps, opps = _deals(store, as_of, opportunity_ids, closed_only)
+    snaps = _snapshots(opps, ages, as_of)
+    rel = opps.join(snaps, opps.opportunity_id == snaps.sk).drop("sk")
+    rel = _with_win_history(rel, all_opps)
+    rel = _with_context(store, rel, plan)
+    rel = _with_state_at_snapshot(store, rel, snaps, plan)
+    if plan.touches:
+        tch = _touches_before(store, opps)
+        rel = rel.left_join(tch, _.opportunity_id == tch.tk).drop("tk")
+
+    fb = FeatureBuilder()
+    # group by group, in this order: the order of the features (and of their columns)
+    _add_deal(fb, rel, plan)
+    _add_account(fb, store, rel, plan)
+    _add_history_and_engagement(fb, rel, plan)
     return fb.query(rel, {"opportunity_id": rel.opportunity_id}, extra={
         "_snapshot_days": rel.days_open,
         "_created_at": rel.created_at, "_close_date": rel.close_date,

@@ -1,57 +1,19 @@
-"""Custom attributes (JSON text columns) read inside Ibis expressions, on every engine.
+"""Custom attributes (JSON text columns): which keys a sample holds and what they look like.
 
-``custom`` and ``properties`` are JSON objects stored as text. Ibis' JSON operators do not
-compile on PostgreSQL and Spark (measured with Ibis 12), so values are read with a regular
-expression that every engine runs the same way (RE2, PostgreSQL ARE, Java): the value of a
-top-level key, quoted (escapes undone) or bare (numbers, true, false). Objects written by
-revloop's importers are flat, so this reads them exactly; nested objects are not supported.
+Values are read on the engine with :func:`revloop.store.queries.json_text`; this module only
+profiles a sample in Python to decide which attributes become features.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import ibis
-
-_REGEX_SPECIAL = set(".^$*+?()[]{}|\\")
-# A number as text (what a safe numeric cast accepts); portable regex syntax only.
-NUMBER_PATTERN = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
-
-
-def regex_escape(text: str) -> str:
-    """``text`` as a literal in a regex every engine accepts (only metacharacters escaped)."""
-    return "".join("\\" + ch if ch in _REGEX_SPECIAL else ch for ch in text)
-
-
-def _empty_to_null(value: Any) -> Any:
-    return ibis.ifelse(value == "", ibis.null("string"), value)
-
-
-def json_text_value(column: Any, key: str) -> Any:
-    """The value of top-level ``key`` of a JSON-object text column, as text (NULL if absent).
-
-    Quoted values come back unescaped (``\\"``, ``\\\\``, ``\\/``); numbers and booleans come
-    back as written (``3.5``, ``true``); empty strings read as NULL.
-    """
-    variants = {json.dumps(key)[1:-1], json.dumps(key, ensure_ascii=False)[1:-1]}
-    name = "|".join(regex_escape(v) for v in sorted(variants))
-    prefix = r'(?:^|[{,])\s*"(?:' + name + r')"\s*:\s*'
-    quoted = _empty_to_null(column.re_extract(prefix + r'"((?:[^"\\]|\\.)*)"', 1))
-    bare = _empty_to_null(column.re_extract(prefix + r"([-+0-9.eE]+|true|false)", 1))
-    value = ibis.coalesce(quoted, bare)
-    # undo JSON escapes; \x01 keeps an escaped backslash apart from the escapes it precedes
-    return (value.replace("\\\\", "\x01").replace('\\"', '"').replace("\\/", "/")
-            .replace("\x01", "\\"))
-
-
-def safe_float(text: Any) -> Any:
-    """Text → float64, NULL where the text is not a number (no engine raises)."""
-    return ibis.ifelse(text.re_search(NUMBER_PATTERN), text.cast("float64"),
-                       ibis.null("float64"))
+from revloop.store.queries import NUMBER_PATTERN
 
 
 @dataclass(frozen=True)
@@ -72,8 +34,6 @@ class AttributeProfile:
 
 def profile_attributes(texts: Iterable[str | None], top: int = 50) -> dict[str, AttributeProfile]:
     """Profile the keys of JSON-object texts (a sample of a ``custom`` column)."""
-    import re
-
     number = re.compile(NUMBER_PATTERN)
     counts: dict[str, Counter[str]] = {}
     numeric: Counter[str] = Counter()

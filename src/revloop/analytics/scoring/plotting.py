@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from revloop.analytics.scoring.evaluation import Evaluation
 from revloop.analytics.scoring.metrics import ECE_BINS
+from revloop.analytics.scoring.results import EvaluationReport
 
 
-def plot_evaluation(ev: Evaluation, folder: str | Path) -> list[Path]:
+def plot_evaluation(ev: EvaluationReport, folder: str | Path) -> list[Path]:
     """Write ``<model>_reliability.{png,svg}`` and ``<model>_gains.{png,svg}``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pred = ev.predictions
-    if pred is None or not len(pred.y):
+    if not ev.gains:
         return []
     out_dir = Path(folder)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -43,12 +40,9 @@ def plot_evaluation(ev: Evaluation, folder: str | Path) -> list[Path]:
     written += _save(fig, out_dir / f"{ev.model}_reliability")
     plt.close(fig)
 
-    order = np.argsort(-pred.margin, kind="stable")
-    hits = np.cumsum(pred.y[order])
-    total = max(float(pred.y.sum()), 1.0)
-    share = np.arange(1, len(order) + 1) / len(order)
     fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.plot(np.r_[0, share], np.r_[0, hits / total], color="#1f77b4", label="model")
+    ax.plot([g.share for g in ev.gains], [g.found for g in ev.gains], color="#1f77b4",
+            label="model")
     ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="random")
     ax.axvline(0.1, color="#d62728", linewidth=0.8, linestyle=":")
     lift = ev.metrics.get("lift_top_decile")

@@ -26,13 +26,20 @@ from typing import Any
 import ibis
 from ibis import _
 
-from revloop.analytics.scoring.asof import DAY_SECONDS, epoch_seconds, timestamp_literal
 from revloop.analytics.scoring.conditions import combine, value_predicate
-from revloop.analytics.scoring.expressions import epoch, float_literal, round_float
-from revloop.analytics.scoring.json_attributes import json_text_value
-from revloop.analytics.scoring.rules_file import Condition, Rule, RuleSet
+from revloop.analytics.scoring.rules import Condition, Rule, RuleSet
+from revloop.model import tables
 from revloop.schema import ENTITY_BY_NAME
 from revloop.store import Store
+from revloop.store.queries import (
+    DAY_SECONDS,
+    epoch_seconds,
+    epoch_seconds_of,
+    float_literal,
+    json_text,
+    round_float,
+    timestamp_literal,
+)
 
 _PREFIX = {"contact": "c__", "account": "a__", "touch": "t__", "campaign": "cp__",
            "content": "ct__"}
@@ -56,7 +63,7 @@ class RuleScoreTables:
 def known_contacts(store: Store, as_of: dt.datetime,
                    contact_ids: Sequence[str] | None = None) -> Any:
     """Contacts that existed at ``as_of`` (created before it, or undated)."""
-    c = store.table("contacts")
+    c = store.table(tables.CONTACTS)
     c = c.filter(c.created_at.isnull() | (c.created_at < timestamp_literal(as_of)))
     if contact_ids is not None:
         c = c.filter(c.contact_id.isin(list(contact_ids)))
@@ -85,7 +92,7 @@ def _technology_flags(store: Store, rel: Any, rules: Sequence[Rule], as_of: dt.d
     conds = [c for r in rules for c in r.conditions if c.technology]
     if not conds:
         return rel, flags
-    tech = store.table("technographics")
+    tech = store.table(tables.TECHNOGRAPHICS)
     tech = tech.filter(tech.first_seen.isnull()
                        | (tech.first_seen.cast("timestamp") < timestamp_literal(as_of)))
     for i, cond in enumerate(conds):
@@ -98,23 +105,23 @@ def _technology_flags(store: Store, rel: Any, rules: Sequence[Rule], as_of: dt.d
     return rel, flags
 
 
-def _value(rel: Any, cond: Condition) -> Any:
+def _value(store: Store, rel: Any, cond: Condition) -> Any:
     prefix = _PREFIX[cond.scope]
     if cond.custom:
-        return json_text_value(rel[f"{prefix}{_BAG[cond.scope]}"], cond.column)
+        return json_text(store, rel[f"{prefix}{_BAG[cond.scope]}"], cond.column)
     if cond.scope == "contact" and cond.column == "email_domain":
         domain = rel["c__email"].strip().lower().re_extract(r"@([^@]+)$", 1)
         return ibis.ifelse(domain == "", ibis.null("string"), domain)
     return rel[f"{prefix}{cond.column}"]
 
 
-def _predicate(rel: Any, rule: Rule, flags: dict[int, str]) -> Any:
+def _predicate(store: Store, rel: Any, rule: Rule, flags: dict[int, str]) -> Any:
     preds = []
     for cond in rule.conditions:
         if cond.technology:
             preds.append(rel[flags[id(cond)]])
             continue
-        pred = value_predicate(cond, _value(rel, cond))
+        pred = value_predicate(cond, _value(store, rel, cond))
         for alt in cond.alternatives:  # campaign/content shorthands: id or name
             alt_cond = Condition(cond.field, cond.scope, alt, False, cond.kind, cond.op,
                                  cond.value, cond.case_sensitive)
@@ -143,11 +150,11 @@ def _fit_events(store: Store, rules: Sequence[Rule], contacts: Any,
         return []
     rel = _prefixed(contacts, "contact")
     if "account" in _scopes(rules):
-        accounts = _prefixed(store.table("accounts"), "account")
+        accounts = _prefixed(store.table(tables.ACCOUNTS), "account")
         rel = rel.left_join(accounts, rel.c__account_id == accounts.a__account_id)
     rel, flags = _technology_flags(store, rel, rules, as_of, "c__account_id")
     return [
-        _event(rel.filter(_predicate(rel, rule, flags)), rule, _.c__contact_id,
+        _event(rel.filter(_predicate(store, rel, rule, flags)), rule, _.c__contact_id,
                _.c__created_at, ibis.null("string"))
         for rule in rules
     ]
@@ -159,7 +166,7 @@ def _engagement_events(store: Store, rules: Sequence[Rule], contacts: Any,
     the touch alone is a single scan (the known-contact filter comes once, afterwards)."""
     if not rules:
         return []
-    t = store.table("touchpoints")
+    t = store.table(tables.TOUCHPOINTS)
     t = t.filter(t.contact_id.notnull() & (t.occurred_at < timestamp_literal(as_of)))
     base = _prefixed(t, "touch")
     events = []
@@ -170,16 +177,16 @@ def _engagement_events(store: Store, rules: Sequence[Rule], contacts: Any,
             people = _prefixed(contacts, "contact")
             rel = rel.join(people, rel.t__contact_id == people.c__contact_id)
         if "campaign" in scopes:
-            cp = _prefixed(store.table("campaigns"), "campaign")
+            cp = _prefixed(store.table(tables.CAMPAIGNS), "campaign")
             rel = rel.left_join(cp, rel.t__campaign_id == cp.cp__campaign_id)
         if "content" in scopes:
-            ct = _prefixed(store.table("content"), "content")
+            ct = _prefixed(store.table(tables.CONTENT), "content")
             rel = rel.left_join(ct, rel.t__content_id == ct.ct__content_id)
         if "account" in scopes:
-            accounts = _prefixed(store.table("accounts"), "account")
+            accounts = _prefixed(store.table(tables.ACCOUNTS), "account")
             rel = rel.left_join(accounts, rel.t__account_id == accounts.a__account_id)
         rel, flags = _technology_flags(store, rel, [rule], as_of, "t__account_id")
-        hits = rel.filter(_predicate(rel, rule, flags))
+        hits = rel.filter(_predicate(store, rel, rule, flags))
         if rule.once:
             w = ibis.window(group_by=hits.t__contact_id,
                             order_by=[hits.t__occurred_at, hits.t__touchpoint_id])
@@ -210,8 +217,8 @@ def score_rules(store: Store, ruleset: RuleSet, as_of: dt.datetime,
         events = _empty_events(contacts)
     known = contacts.select(known_id=contacts.contact_id)
     events = events.semi_join(known, events.contact_id == known.known_id)
-    now = epoch_seconds(as_of)
-    age_days = (float_literal(now) - epoch(events.occurred_at)) \
+    now = epoch_seconds_of(as_of)
+    age_days = (float_literal(now) - epoch_seconds(events.occurred_at)) \
         / DAY_SECONDS
     decay = ibis.ifelse(
         events.half_life_days.isnull() | events.occurred_at.isnull(), 1.0,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from revloop.analytics.scoring.asof import data_end, data_start
+from revloop.analytics.scoring.catalog import ACCOUNT_MODELS
 from revloop.analytics.scoring.errors import ScoringError
 from revloop.analytics.scoring.estimator import GradientBoostedScorer
 from revloop.analytics.scoring.features_account import (
@@ -45,10 +46,9 @@ from revloop.analytics.scoring.features_opportunity import (
     plan_opportunity_features,
 )
 from revloop.analytics.scoring.model_card import build_card
+from revloop.model import tables
 from revloop.store import Store
 
-ACCOUNT_MODELS = ("account_fit", "engagement", "intent", "in_market")
-ALL_MODELS = ("contact_fit", "opportunity_win", *ACCOUNT_MODELS)
 DESCRIPTIONS = {
     "contact_fit": "Contact profile fit: how likely a person is to reach the target stage, "
                    "from who they are (title, seniority, function, source, custom "
@@ -102,7 +102,7 @@ class ContactFitOptions:
 def contact_fit_frame(store: Store, options: ContactFitOptions,
                       plan: ContactPlan | None = None) -> tuple[pd.DataFrame, ContactPlan, Any]:
     """Features and labels of every contact; the plan and the feature query."""
-    if not store.count("contacts"):
+    if not store.count(tables.CONTACTS):
         raise ScoringError("the store holds no contacts: import some and run `revloop build`")
     plan = plan or plan_contact_features(store, options.exclude)
     query = contact_feature_query(store, plan)
@@ -151,7 +151,7 @@ class OpportunityOptions:
 def opportunity_frame(store: Store, plan: OpportunityPlan | None = None,
                       exclude: Sequence[str] = ()) -> tuple[pd.DataFrame, OpportunityPlan, Any]:
     """Features of every closed deal with a creation time, label = won."""
-    if not store.count("opportunities"):
+    if not store.count(tables.OPPORTUNITIES):
         raise ScoringError("the store holds no opportunities")
     plan = plan or plan_opportunity_features(store, exclude)
     query = opportunity_feature_query(store, plan, ages=SNAPSHOT_AGES, closed_only=True)
@@ -280,14 +280,14 @@ def train_account_models(store: Store, cutoff: dt.datetime | None, options: Acco
                          plan: AccountPlan | None = None,
                          frame: pd.DataFrame | None = None) -> dict[str, TrainedModel]:
     """Fit the account models on snapshots before ``cutoff`` (default: the data's end)."""
-    if not store.count("accounts"):
+    if not store.count(tables.ACCOUNTS):
         raise ScoringError("the store holds no accounts")
     when = cutoff or default_cutoff(store)
     start = data_start(store)
     if start is None:
         raise ScoringError("the store holds no dated activity")
     plan = plan or plan_account_features(store, options.exclude)
-    snaps = training_snapshots(start, when, options, store.count("accounts"))
+    snaps = training_snapshots(start, when, options, store.count(tables.ACCOUNTS))
     out: dict[str, TrainedModel] = {}
     base_window = {"cutoff": _iso(when), "horizon_days": options.horizon_days}
     timed = [m for m in models if m != "account_fit"]

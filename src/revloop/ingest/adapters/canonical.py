@@ -39,6 +39,5 @@ class CanonicalAdapter(Adapter):
         fields = [FieldSpec(target=c, source=c) for c in known]
         if not any(f.target == "source" for f in fields):
             fields.append(FieldSpec(target="source", const="canonical"))
-        required = [c.name for c in ent.columns if c.required and not (
-            ent.derived_key and c.name in ent.key)]
+        required = [c.name for c in ent.columns if c.required]
         return [EntitySpec(name, fields, custom=extra if extra else False, required=required)]

@@ -54,7 +54,6 @@ by :meth:`SalesforceAdapter.prepare` as ``__sf_*`` columns, which the specs then
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +63,7 @@ import pyarrow.compute as pc
 
 from revloop.errors import InputFileError
 from revloop.ingest.adapters.base import Adapter, match_object
+from revloop.ingest.coerce import json_objects
 from revloop.ingest.readers import SourceFile
 from revloop.ingest.spec import EntitySpec, FieldSpec, Transform, UnpivotSpec
 from revloop.schema import CHANNELS, OPPORTUNITY_TYPES
@@ -145,32 +145,6 @@ def _campaign_channel(a: pa.Array) -> pa.Array:
 
 
 # -- derived columns (prepare) --------------------------------------------------------------
-
-def _json_object(columns: dict[str, pa.Array], n: int) -> pa.Array:
-    """One JSON object per row from named columns, skipping empty values; NULL when none.
-
-    Same output as ``coerce.json_objects``, which (pyarrow 26) returns fewer rows than it is
-    given when a row has two or more columns and all of them are empty: each column's
-    fragment here carries its own leading comma, so the join never has to skip NULLs.
-    """
-    if not columns:
-        return _null_text(n)
-    fragments = []
-    for name, values in columns.items():
-        text = values if pa.types.is_string(values.type) else values.cast(pa.string())
-        escaped = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-        for raw, esc in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"),
-                         ("\t", "\\t")):
-            escaped = pc.replace_substring(escaped, raw, esc)
-        escaped = pc.replace_substring_regex(escaped, r"[\x00-\x1f]", " ")
-        fragment = pc.binary_join_element_wise("," + json.dumps(name) + ':"', escaped, '"', "")
-        fragments.append(pc.fill_null(fragment, ""))
-    joined = fragments[0] if len(fragments) == 1 else pc.binary_join_element_wise(
-        *fragments, "")
-    body = pc.utf8_slice_codeunits(joined, 1)  # without the first fragment's comma
-    wrapped = pc.binary_join_element_wise("{", body, "}", "")
-    return pc.if_else(pc.equal(body, ""), pa.scalar(None, pa.string()), wrapped)
-
 
 def _text(batch: pa.RecordBatch, name: str) -> pa.Array | None:
     """A column as text with blanks as NULL, or None when the file lacks it."""
@@ -444,7 +418,7 @@ class SalesforceAdapter(Adapter):
         specs = obj.build()
         if _bag(specs[0]):
             extra = _extra_columns(obj, specs, [n for n in batch.schema.names if n != "_line"])
-            added[EXTRA] = _json_object({c: batch.column(c) for c in extra}, batch.num_rows)
+            added[EXTRA] = json_objects({c: batch.column(c) for c in extra}, batch.num_rows)
         names = [n for n in batch.schema.names if n not in added]
         return pa.RecordBatch.from_arrays(
             [batch.column(n) for n in names] + list(added.values()),

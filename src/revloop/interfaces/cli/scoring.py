@@ -11,7 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from revloop.facade import scoring
-from revloop.interfaces.cli_common import JsonOpt, emit_json, open_store, out, run, show_path
+from revloop.facade.scoring import ACCOUNT_MODELS
+from revloop.interfaces.cli.common import (
+    JsonOpt,
+    emit_json,
+    open_store,
+    out,
+    report_files,
+    run,
+    show_path,
+)
 
 score_app = typer.Typer(
     help="Lead and account scoring: rule-based lead scores from a rules file (`rules`), "
@@ -62,9 +71,10 @@ def rules_cmd(
     threshold. Stores lead_scores, lead_score_log (every rule that fired, when) and
     lead_score_groups."""
     if check:
-        summary = run(lambda: scoring.check_rules(rules))
+        summary = run(lambda: scoring.check_rules(scoring.CheckRulesRequest(rules=str(rules))),
+                      as_json)
         if as_json:
-            emit_json(summary.to_dict())
+            emit_json(summary.to_json())
             return
         out.print(f"[bold]{show_path(summary.path)}[/] is valid: {len(summary.rules)} rules in "
                   f"{len(summary.groups)} groups, MQL threshold "
@@ -74,22 +84,26 @@ def rules_cmd(
 
     def body() -> scoring.RulesResult:
         with open_store() as store:
-            return scoring.run_rules(store, scoring.RulesRequest(
-                rules=rules, as_of=as_of, persist=not no_store, top=top))
-    result = run(body)
+            return scoring.run_rules(store, scoring.RulesRequest.model_validate(dict(
+                rules=rules, as_of=as_of, persist=not no_store, top=top)))
+    result = run(body, as_json)
     if as_json:
-        emit_json(result.to_dict())
-        return
-    out.print(f"Rules [bold]{result.rules.name}[/] ({show_path(result.rules.path)}, "
-              f"{result.rules.content_hash}) as of {result.as_of:%Y-%m-%d %H:%M}: "
+        emit_json(result.to_json())
+    else:
+        _print_rules(result)
+
+
+def _print_rules(result: scoring.RulesResult) -> None:
+    out.print(f"Rules [bold]{result.rules_name}[/] ({show_path(result.rules_file)}, "
+              f"{result.rules_hash}) as of {result.as_of:%Y-%m-%d %H:%M}: "
               f"{result.contacts:,} contacts, [bold]{result.mqls:,}[/] MQLs at threshold "
-              f"{_fmt(result.rules.mql_threshold, 0)}, {result.events:,} rule firings")
+              f"{_fmt(result.mql_threshold, 0)}, {result.events:,} rule firings")
     table = Table(title="Rules", title_justify="left")
     for col in ("rule", "kind", "group", "points", "fired", "contacts", "points now"):
         table.add_column(col, justify="left" if col in ("rule", "kind", "group") else "right")
     for r in result.by_rule:
-        table.add_row(r["rule"], r["kind"], r["group"], _fmt(r["points"], 0), _fmt(r["fired"]),
-                      _fmt(r["contacts"]), _fmt(r["effective_points"]))
+        table.add_row(r.rule, r.kind, r.group, _fmt(r.points, 0), _fmt(r.fired),
+                      _fmt(r.contacts), _fmt(r.effective_points))
     out.print(table)
     if result.top:
         top_table = Table(title=f"Top {len(result.top)} contacts", title_justify="left")
@@ -101,21 +115,20 @@ def rules_cmd(
                               _fmt(c["fit_score"]), _fmt(c["engagement_score"]),
                               _fmt(c["is_mql"]), _fmt(c["rules_fired"]))
         out.print(top_table)
-    if result.tables:
-        out.print(f"Stored: {', '.join(result.tables)}. Why a contact scores what it does: "
+    if result.stored:
+        out.print(f"Stored: {', '.join(result.stored)}. Why a contact scores what it does: "
                   "[bold]revloop score explain ID[/]")
 
 
-def _print_rule_list(rules: list[dict[str, Any]]) -> None:
+def _print_rule_list(rules: list[scoring.RuleInfo]) -> None:
     table = Table()
     for col in ("rule", "kind", "group", "points", "counts", "cap", "half-life", "when"):
         table.add_column(col, overflow="fold")
     for r in rules:
         table.add_row(
-            r["name"], r["kind"], r["group"], _fmt(r["points"], 0),
-            "once" if r["once"] else "every time", _fmt(r["cap"], 0),
-            "—" if r["half_life_days"] is None else f"{r['half_life_days']:g} d",
-            escape(f" {r['match'].upper()} ".join(r["conditions"]) or "any touch"))
+            r.name, r.kind, r.group, _fmt(r.points, 0), "once" if r.once else "every time",
+            _fmt(r.cap, 0), "—" if r.half_life_days is None else f"{r.half_life_days:g} d",
+            escape(f" {r.match.upper()} ".join(r.conditions) or "any touch"))
     out.print(table)
 
 
@@ -159,12 +172,12 @@ def train_cmd(
     """Train predictive models and store a new version of each, with its model card."""
     def body() -> scoring.TrainResult:
         with open_store() as store:
-            return scoring.train(store, scoring.TrainRequest(
+            return scoring.train(store, scoring.TrainRequest.model_validate(dict(
                 models=models or ["all"], rules=rules, cutoff=cutoff, exclude=exclude or (),
-                target_stages=target or (), horizon_days=horizon_days))
-    result = run(body)
+                target_stages=target or (), horizon_days=horizon_days)))
+    result = run(body, as_json)
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(result.to_json())
         return
     table = Table(title="Trained models", title_justify="left")
     for col in ("model", "rows", "positives", "features", "AUC (out of fold)", "PR-AUC",
@@ -188,25 +201,25 @@ def train_cmd(
 @score_app.command("models")
 def models_cmd(as_json: JsonOpt = False) -> None:
     """Stored model versions, newest first, with their data window and metrics."""
-    def body() -> list[dict[str, Any]]:
+    def body() -> scoring.ModelsResult:
         with open_store() as store:
             return scoring.list_models(store)
-    rows = run(body)
+    result = run(body, as_json)
     if as_json:
-        emit_json(rows)
+        emit_json(result.to_json())
         return
-    if not rows:
+    if not result.models:
         out.print("No trained model in this store: run [bold]revloop score train[/].")
         return
     table = Table()
     for col in ("model", "created", "rows", "AUC (out of fold)", "window"):
         table.add_column(col, overflow="fold")
-    for r in rows:
-        card = r["card"]
+    for r in result.models:
+        card = r.card
         window = card.get("data_window", {})
         shown = ", ".join(f"{k}: {v}" for k, v in window.items()
                           if k in ("cutoff", "closed_before", "horizon_days", "rows"))
-        table.add_row(r["model_id"], str(r["created_at"]), _fmt(card.get("rows")),
+        table.add_row(r.model_id, str(r.created_at), _fmt(card.get("rows")),
                       _num(card.get("metrics_out_of_fold", {}).get("auc")), escape(shown))
     out.print(table)
 
@@ -226,51 +239,54 @@ def apply_cmd(
     0–100 score, bucket, top-3 reasons; buying stage and 6QA for accounts."""
     def body() -> scoring.ApplyResult:
         with open_store() as store:
-            return scoring.apply(store, scoring.ApplyRequest(
+            return scoring.apply(store, scoring.ApplyRequest.model_validate(dict(
                 models=models or ["all"], as_of=as_of, rules=rules, persist=not no_store,
-                top=top))
-    result = run(body)
+                top=top)))
+    result = run(body, as_json)
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(result.to_json())
         return
     out.print(f"Scored as of {result.as_of:%Y-%m-%d %H:%M}")
-    for name in ("contact_fit", "opportunity_win"):
-        r = result.results.get(name)
-        if not r:
-            continue
-        key = "contact_id" if name == "contact_fit" else "opportunity_id"
-        buckets = ", ".join(f"{k}: {v:,}" for k, v in r["buckets"].items())
-        table = Table(title=f"{r['model']}: {r['rows']:,} scored ({buckets})",
-                      title_justify="left")
-        for col in ("id", "score", "probability", "bucket", "top reasons"):
-            table.add_column(col, overflow="fold")
-        for rec in r["top"]:
-            table.add_row(str(rec[key]), _fmt(rec["score"]), _pct(rec["probability"]),
-                          rec["bucket"], escape("; ".join(x["text"] for x in rec["reasons"])))
-        out.print(table)
-    acc = result.results.get("accounts")
-    if acc:
-        stages = ", ".join(f"{k}: {v:,}" for k, v in acc.get("buying_stages", {}).items())
-        out.print(f"Accounts: {acc['rows']:,} scored; 6QA: {acc.get('6qa', '—')}; "
-                  f"stages: {stages or '—'}")
-        table = Table(title="Top accounts", title_justify="left")
-        cols = [c for c in ("account_fit", "engagement", "intent", "in_market")
-                if f"{c}_score" in (acc["top"][0] if acc["top"] else {})]
-        table.add_column("account")
-        for c in cols:
-            table.add_column(c.replace("_", " "), justify="right")
-        for c in ("stage", "6QA", "why (in-market)"):
-            table.add_column(c, overflow="fold")
-        for rec in acc["top"]:
-            why = rec.get("in_market_reasons") or []
-            table.add_row(str(rec["account_id"]), *[_fmt(rec[f"{c}_score"]) for c in cols],
-                          str(rec.get("buying_stage", "—")), _fmt(rec.get("is_6qa")),
-                          escape("; ".join(x["text"] for x in why)))
-        out.print(table)
+    for key, scored in (("contact_id", result.contact_fit),
+                        ("opportunity_id", result.opportunity_win)):
+        if scored is not None:
+            _print_scored(key, scored)
+    if result.accounts is not None:
+        _print_accounts(result.accounts)
     for name, why in result.skipped.items():
         out.print(f"[yellow]skipped[/] {name}: {escape(why)}")
-    if result.tables:
-        out.print(f"Stored: {', '.join(result.tables)}")
+    if result.stored:
+        out.print(f"Stored: {', '.join(result.stored)}")
+
+
+def _print_scored(key: str, r: scoring.ScoredModel) -> None:
+    buckets = ", ".join(f"{k}: {v:,}" for k, v in r.buckets.items())
+    table = Table(title=f"{r.model}: {r.rows:,} scored ({buckets})", title_justify="left")
+    for col in ("id", "score", "probability", "bucket", "top reasons"):
+        table.add_column(col, overflow="fold")
+    for rec in r.top:
+        table.add_row(str(rec[key]), _fmt(rec["score"]), _pct(rec["probability"]),
+                      rec["bucket"], escape("; ".join(x["text"] for x in rec["reasons"])))
+    out.print(table)
+
+
+def _print_accounts(acc: scoring.ScoredAccounts) -> None:
+    stages = ", ".join(f"{k}: {v:,}" for k, v in (acc.buying_stages or {}).items())
+    out.print(f"Accounts: {acc.rows:,} scored; 6QA: {_fmt(acc.six_qa)}; "
+              f"stages: {stages or '—'}")
+    table = Table(title="Top accounts", title_justify="left")
+    cols = [c for c in ACCOUNT_MODELS if f"{c}_score" in (acc.top[0] if acc.top else {})]
+    table.add_column("account")
+    for c in cols:
+        table.add_column(c.replace("_", " "), justify="right")
+    for c in ("stage", "6QA", "why (in-market)"):
+        table.add_column(c, overflow="fold")
+    for rec in acc.top:
+        why = rec.get("in_market_reasons") or []
+        table.add_row(str(rec["account_id"]), *[_fmt(rec[f"{c}_score"]) for c in cols],
+                      str(rec.get("buying_stage", "—")), _fmt(rec.get("is_6qa")),
+                      escape("; ".join(x["text"] for x in why)))
+    out.print(table)
 
 
 @score_app.command("evaluate")
@@ -294,20 +310,20 @@ def evaluate_cmd(
 ) -> None:
     """Evaluate on data the model does not learn from: AUC, PR-AUC, top-decile lift, ECE,
     Brier; against the MQL-threshold baseline; 6QA vs MQL; truth when the store has it."""
-    def body() -> scoring.EvaluateResult:
+    def body() -> tuple[scoring.EvaluateResult, list[Path]]:
         with open_store() as store:
-            return scoring.evaluate(store, scoring.EvaluateRequest(
+            result = scoring.evaluate(store, scoring.EvaluateRequest.model_validate(dict(
                 model=model, rules=rules, folds=folds, cutoff=cutoff, exclude=exclude or (),
                 target_stages=target or (), horizon_days=horizon_days,
-                eval_snapshots=snapshots, plots=plots))
-    result = run(body)
+                eval_snapshots=snapshots)))
+        return result, scoring.plot_evaluations(result, plots) if plots else []
+    result, files = run(body, as_json)
     if as_json:
-        emit_json(result.to_dict())
-        return
-    for ev in result.evaluations:
-        _print_evaluation(ev)
-    for p in result.plots:
-        out.print(f"plot: {show_path(p)}")
+        emit_json(result.to_json())
+    else:
+        for ev in result.to_json()["evaluations"]:
+            _print_evaluation(ev)
+    report_files(files, as_json)
 
 
 def _print_evaluation(ev: dict[str, Any]) -> None:
@@ -375,42 +391,47 @@ def explain_cmd(
     score, bucket and top reasons, the buying stage and 6QA of an account."""
     def body() -> scoring.Explanation:
         with open_store() as store:
-            return scoring.explain(store, scoring.ExplainRequest(id=record_id, as_of=as_of,
-                                                                 rules=rules))
-    ex = run(body)
+            return scoring.explain(store, scoring.ExplainRequest.model_validate(dict(
+                id=record_id, as_of=as_of, rules=rules)))
+    ex = run(body, as_json)
     if as_json:
-        emit_json(ex.to_dict())
+        emit_json(ex.to_json())
         return
     out.print(f"[bold]{ex.kind} {ex.id}[/] as of {ex.as_of:%Y-%m-%d %H:%M}")
-    rs = ex.rule_score
-    if rs:
-        out.print(f"Rule score [bold]{rs['score']:.1f}[/] (fit {rs['fit_score']:.1f}, "
-                  f"engagement {rs['engagement_score']:.1f}); MQL: {_fmt(rs['is_mql'])} at "
-                  f"{_fmt(rs['mql_threshold'], 0)}")
-        table = Table(title="Rules that fired", title_justify="left")
-        for col in ("when", "rule", "kind", "group", "touch", "points", "decay", "now"):
-            table.add_column(col, justify="right" if col in ("points", "decay", "now") else
-                             "left")
-        for e in rs["log"]:
-            table.add_row(str(e["occurred_at"] or "—")[:16], e["rule"], e["kind"],
-                          e["group_name"], e["touchpoint_id"] or "", _fmt(e["points"]),
-                          _fmt(e["decay_factor"], 2), _fmt(e["effective_points"], 2))
-        out.print(table)
+    if ex.rule_score:
+        _print_rule_score(ex.rule_score)
+    if ex.account:
+        out.print(", ".join(f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in ex.account.items()))
     for name, detail in ex.models.items():
-        if name == "account":
-            out.print(", ".join(f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in detail.items()))
-            continue
-        out.print(f"[bold]{name}[/] ({detail['model']}): score {detail['score']:.1f}, bucket "
-                  f"{detail['bucket']}, probability {_pct(detail['probability'])}")
-        for r in detail["reasons"]:
+        out.print(f"[bold]{name}[/] ({detail.model}): score {detail.score:.1f}, bucket "
+                  f"{detail.bucket}, probability {_pct(detail.probability)}")
+        for r in detail.reasons:
             out.print(f"   {escape(r['text'])}")
     if ex.related:
-        table = Table(title="Contacts at the account (rule score)", title_justify="left")
-        for col in ("contact", "score", "fit", "engagement", "MQL"):
-            table.add_column(col)
-        for r in ex.related:
-            table.add_row(r["contact_id"], _fmt(r["score"]), _fmt(r["fit_score"]),
-                          _fmt(r["engagement_score"]), _fmt(r["is_mql"]))
-        out.print(table)
+        _print_related(ex.related)
     for note in ex.notes:
         out.print(f"[yellow]note[/] {escape(note)}")
+
+
+def _print_related(related: list[dict[str, Any]]) -> None:
+    table = Table(title="Contacts at the account (rule score)", title_justify="left")
+    for col in ("contact", "score", "fit", "engagement", "MQL"):
+        table.add_column(col)
+    for r in related:
+        table.add_row(r["contact_id"], _fmt(r["score"]), _fmt(r["fit_score"]),
+                      _fmt(r["engagement_score"]), _fmt(r["is_mql"]))
+    out.print(table)
+
+
+def _print_rule_score(rs: dict[str, Any]) -> None:
+    out.print(f"Rule score [bold]{rs['score']:.1f}[/] (fit {rs['fit_score']:.1f}, "
+              f"engagement {rs['engagement_score']:.1f}); MQL: {_fmt(rs['is_mql'])} at "
+              f"{_fmt(rs['mql_threshold'], 0)}")
+    table = Table(title="Rules that fired", title_justify="left")
+    for col in ("when", "rule", "kind", "group", "touch", "points", "decay", "now"):
+        table.add_column(col, justify="right" if col in ("points", "decay", "now") else "left")
+    for e in rs["log"]:
+        table.add_row(str(e["occurred_at"] or "—")[:16], e["rule"], e["kind"],
+                      e["group_name"], e["touchpoint_id"] or "", _fmt(e["points"]),
+                      _fmt(e["decay_factor"], 2), _fmt(e["effective_points"], 2))
+    out.print(table)

@@ -5,13 +5,21 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from revloop.facade import attribution
-from revloop.interfaces.cli_common import JsonOpt, emit_json, open_store, out, run, show_path
+from revloop.interfaces.cli.common import (
+    JsonOpt,
+    emit_json,
+    open_store,
+    out,
+    report_files,
+    run,
+    show_path,
+)
 
 
 class Level(StrEnum):
@@ -130,52 +138,41 @@ def attribute(
     as_json: JsonOpt = False,
 ) -> None:
     """Run ``revloop attribute`` (help text in ``_HELP``)."""
-    models = attribution.ModelOptions(
-        models=tuple(model or ["all"]),
-        markov_order=order,
-        half_life=half_life,
-        half_life_unit=half_life_unit.value,  # type: ignore[arg-type]
-        custom_weights=weights,
-        direct_channels=tuple(direct_channel or ["direct"]),
-        collapse_repeats=collapse_repeats,
-        unique_channels=unique_channels,
-        exclude_channels=tuple(exclude_channel or ()),
-        bootstrap=bootstrap,
-        bootstrap_all=bootstrap_all,
-        confidence=confidence,
-        seed=seed,
-    )
+    common: dict[str, Any] = dict(
+        models=tuple(model or ["all"]), markov_order=order, half_life=half_life,
+        half_life_unit=half_life_unit.value, custom_weights=weights,
+        direct_channels=tuple(direct_channel or ["direct"]), collapse_repeats=collapse_repeats,
+        unique_channels=unique_channels, exclude_channels=tuple(exclude_channel or ()),
+        bootstrap=bootstrap, bootstrap_all=bootstrap_all, confidence=confidence, seed=seed)
 
-    def body() -> attribution.AttributionResult:
+    def body() -> tuple[attribution.AttributionResult, list[Path]]:
         if paths is not None:
-            file_opts = attribution.PathFileOptions(
-                sep=sep, path_col=path_col, conversions_col=conversions_col,
-                nulls_col=nulls_col, value_col=value_col, delimiter=delimiter)
-            result = attribution.attribute_paths(paths, models, file_opts,
-                                                 metric=metric or "conversions")
+            result = attribution.run_paths(attribution.PathAttributionRequest.model_validate(dict(
+                file=str(paths), metric=metric or "conversions", sep=sep, delimiter=delimiter,
+                path_col=path_col, conversions_col=conversions_col, nulls_col=nulls_col,
+                value_col=value_col, **common)))
         else:
-            request = attribution.StoreRequest(
-                level=level.value, by=by,
-                metric=cast(Any, metric or "pipeline"),  # checked by the request
+            request = attribution.AttributionRequest.model_validate(dict(
+                level=level.value, by=by, metric=metric or "pipeline",
                 lookback_days=lookback_days, conversion_window_days=conversion_window_days,
-                start=_date(start, "--start"), end=_date(end, "--end"),
-                conversion_stage=stage,
-                exclude_touch_types=tuple(exclude_touch_type or ()),
-            )
+                start=_date(start, "--start"), end=_date(end, "--end"), conversion_stage=stage,
+                exclude_touch_types=tuple(exclude_touch_type or ()), **common))
             with open_store() as store:
-                result = attribution.attribute(store, request, models)
+                result = attribution.run(store, request)
+        files: list[Path] = []
         if output is not None:
             attribution.export(result, output)
+            files.append(output)
         if chart is not None:
-            result.notes.append("charts: " + ", ".join(
-                show_path(p) for p in attribution.chart(result, chart)))
-        return result
+            files += attribution.chart(result, chart)
+        return result, files
 
-    result = run(body)
+    result, files = run(body, as_json)
     if as_json:
-        emit_json(result.to_dict())
-        return
-    _print(result, output)
+        emit_json(result.to_json())
+    else:
+        print_result(result)
+    report_files(files, as_json)
 
 
 def _date(text: str | None, flag: str) -> date | None:
@@ -195,74 +192,84 @@ def _compact(x: float) -> str:
     return f"{x:,.2f}"
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "—"
     return f"{x:,.2f}" if abs(x) < 1e6 else f"{x:,.0f}"
 
 
-def _print(result: attribution.AttributionResult, output: Path | None) -> None:
+def print_result(result: attribution.AttributionResult) -> None:
+    """The credits table(s), the totals and every report the result holds."""
     src = result.source
-    metric = result.metric
-    label = result.labels.get(metric, metric)
-    where = src.get("file") or src.get("url", "")
-    by = src.get("by", "channel")
-    level = f", {src['level']} level" if "level" in src else ""
-    t = result.totals
-    total_key = "attributed_value" if metric == "value" else "attributed_conversions"
-    shown = show_path(where) if src.get("file") else where
-    table = Table(title=f"{label.capitalize()} by {by}{level} — {shown}", title_justify="left")
-    table.add_column(by)
-    single = len(result.models) == 1
-    if single:
-        m = result.models[0]
-        for col in (result.labels["conversions"], result.labels["value"], "share"):
-            table.add_column(col, justify="right")
-        if m.interval is not None:
-            table.add_column(f"{m.interval.confidence:.0%} interval", justify="right")
-        for i, row in sorted(enumerate(m.rows()), key=lambda r: -r[1][metric]):
-            share = row["share" if metric == "conversions" else "value_share"]
-            cells = [_group_label(result, i), _fmt(row["conversions"]), _fmt(row["value"]),
-                     f"{share:.1%}"]
-            if m.interval is not None:
-                ci = row["conversions_ci" if metric == "conversions" else "value_ci"]
-                cells.append(f"{_fmt(ci[0])} – {_fmt(ci[1])}")
-            table.add_row(*cells)
-        table.add_row("[bold]total[/]", _fmt(m.credits.total_conversions),
-                      _fmt(m.credits.total_value), "100.0%", end_section=True)
+    label = result.labels.get(result.metric, result.metric)
+    shown = show_path(src.file) if src.file else (src.url or "")
+    level = f", {src.level} level" if src.level else ""
+    table = Table(title=f"{label.capitalize()} by {src.by}{level} — {shown}",
+                  title_justify="left")
+    table.add_column(src.by)
+    if len(result.models) == 1:
+        _single_model_rows(table, result)
     else:
-        for m in result.models:
-            table.add_column(_SHORT.get(m.credits.model, m.credits.model), justify="right")
-        order = sorted(range(len(result.channels)),
-                       key=lambda i: -max(m.credits.share(metric)[i] for m in result.models))
-        for i in order:
-            table.add_row(_group_label(result, i),
-                          *[f"{m.credits.share(metric)[i]:.1%}" for m in result.models])
-        table.add_row("[bold]total[/]", *[
-            _compact(m.credits.total_value if metric == "value"
-                     else m.credits.total_conversions) for m in result.models])
+        _model_share_rows(table, result)
     out.print(table)
+    t = result.totals
+    total_key = "attributed_value" if result.metric == "value" else "attributed_conversions"
     out.print(f"{_fmt(t[total_key])} {label} credited over {t['journeys']:,.0f} journeys "
               f"({t['rows']:,.0f} rows, {t['touches']:,.0f} touches); every model's credits "
               "add up to that total.")
-    if not single:
-        _print_intervals(result, metric)
-    rows = result.comparison.rows[:3]
-    if len(result.models) > 1 and rows:
-        out.print("Models disagree most on: " + "; ".join(
-            f"{r.channel} ({r.high_model} {r.shares[r.high_model]:.1%} vs {r.low_model} "
-            f"{r.shares[r.low_model]:.1%})" for r in rows))
+    if len(result.models) > 1:
+        _print_intervals(result)
+        _print_disagreement(result)
     if result.sourced_influenced:
         _print_sourced(result)
-    if result.spend and any(r["spend"] for r in result.spend):
+    if result.spend and any(r.spend for r in result.spend):
         _print_spend(result)
     if result.truth:
-        rho = result.truth["spearman"]
-        out.print(f"Truth recovery (Spearman against {result.truth['table']}, "
-                  f"{result.truth['channels']} channels): " + ", ".join(
+        rho = result.truth.spearman
+        out.print(f"Truth recovery (Spearman against {result.truth.table}, "
+                  f"{result.truth.channels} channels): " + ", ".join(
                       f"{k} {v:.2f}" if v is not None else f"{k} —" for k, v in rho.items()))
     for note in result.notes:
         out.print(f"[yellow]note[/] {note}", highlight=False)
-    if output is not None:
-        out.print(f"Wrote the credits to {show_path(output)}")
+
+
+def _single_model_rows(table: Table, result: attribution.AttributionResult) -> None:
+    m = result.models[0]
+    value_metric = result.metric == "value"
+    for col in (result.labels["conversions"], result.labels["value"], "share"):
+        table.add_column(col, justify="right")
+    if m.bootstrap is not None:
+        table.add_column(f"{m.bootstrap.confidence:.0%} interval", justify="right")
+    for row in sorted(m.credits, key=lambda r: -(r.value if value_metric else r.conversions)):
+        cells = [result.label_of(row.group), _fmt(row.conversions), _fmt(row.value),
+                 f"{row.value_share if value_metric else row.share:.1%}"]
+        ci = row.value_ci if value_metric else row.conversions_ci
+        if m.bootstrap is not None and ci is not None:
+            cells.append(f"{_fmt(ci[0])} – {_fmt(ci[1])}")
+        table.add_row(*cells)
+    table.add_row("[bold]total[/]", _fmt(m.total_conversions), _fmt(m.total_value), "100.0%",
+                  end_section=True)
+
+
+def _model_share_rows(table: Table, result: attribution.AttributionResult) -> None:
+    metric = result.metric
+    shares = [m.shares(metric) for m in result.models]
+    for m in result.models:
+        table.add_column(_SHORT.get(m.model, m.model), justify="right")
+    order = sorted(range(len(result.groups)), key=lambda i: -max(s[i] for s in shares))
+    for i in order:
+        table.add_row(result.label_of(result.groups[i]), *[f"{s[i]:.1%}" for s in shares])
+    table.add_row("[bold]total[/]", *[
+        _compact(m.total_value if metric == "value" else m.total_conversions)
+        for m in result.models])
+
+
+def _print_disagreement(result: attribution.AttributionResult) -> None:
+    rows = result.comparison.rows[:3]
+    if rows:
+        out.print("Models disagree most on: " + "; ".join(
+            f"{r.channel} ({r.high_model} {r.shares[r.high_model]:.1%} vs {r.low_model} "
+            f"{r.shares[r.low_model]:.1%})" for r in rows))
 
 
 _SHORT = {"first_touch": "first", "last_touch": "last", "last_non_direct": "last n-d",
@@ -270,77 +277,61 @@ _SHORT = {"first_touch": "first", "last_touch": "last", "last_non_direct": "last
           "shapley_ordered": "shapley ord."}
 
 
-def _group_label(result: attribution.AttributionResult, i: int) -> str:
-    group = result.channels[i]
-    name = result.group_names.get(group)
-    return f"{name} ({group})" if name else group
-
-
-def _print_intervals(result: attribution.AttributionResult, metric: str) -> None:
-    boot = [m for m in result.models if m.interval is not None]
-    if not boot:
+def _print_intervals(result: attribution.AttributionResult) -> None:
+    boot = [m for m in result.models if m.bootstrap is not None]
+    if not boot or boot[0].bootstrap is None:
         return
-    conf = boot[0].interval.confidence if boot[0].interval else 0.95
-    table = Table(title=f"{conf:.0%} bootstrap intervals of the shares "
-                  f"({boot[0].interval.replicates if boot[0].interval else 0} replicates)",
-                  title_justify="left")
-    table.add_column(result.source.get("by", "channel"))
+    info = boot[0].bootstrap
+    table = Table(title=f"{info.confidence:.0%} bootstrap intervals of the shares "
+                  f"({info.replicates} replicates)", title_justify="left")
+    table.add_column(result.source.by)
     for m in boot:
-        table.add_column(m.credits.model, justify="right")
-    for i in range(len(result.channels)):
-        cells = [_group_label(result, i)]
+        table.add_column(m.model, justify="right")
+    for i, group in enumerate(result.groups):
+        cells = [result.label_of(group)]
         for m in boot:
-            iv = m.interval
-            assert iv is not None
-            if metric == "value":
-                tot = m.credits.total_value or 1.0
-                lo, hi = iv.value_low[i] / tot, iv.value_high[i] / tot
+            row = m.credits[i]
+            if result.metric == "value":
+                tot = m.total_value or 1.0
+                ci = row.value_ci or (0.0, 0.0)
+                lo, hi = ci[0] / tot, ci[1] / tot
             else:
-                lo, hi = iv.share_low[i], iv.share_high[i]
+                lo, hi = row.share_ci or (0.0, 0.0)
             cells.append(f"{lo:.1%} – {hi:.1%}")
         table.add_row(*cells)
     out.print(table)
 
 
 def _print_sourced(result: attribution.AttributionResult) -> None:
-    rows: list[dict[str, Any]] = result.sourced_influenced or []
-    crm = any("crm_sourced" in r for r in rows)
-    model = rows[0]["influenced_model"] if rows else ""
+    rows = result.sourced_influenced or []
+    crm = any(r.crm_sourced is not None for r in rows)
+    model = rows[0].influenced_model if rows else ""
     table = Table(title=f"Sourced (first touch) vs influenced ({model}) vs touched (whole "
                   "deals, not additive)", title_justify="left")
     cols = ["group", "sourced", "sourced value", "influenced", "influenced value", "touched",
             "touched value"] + (["CRM source", "CRM source value"] if crm else [])
     for col in cols:
         table.add_column(col, justify="left" if col == "group" else "right")
-    names = result.group_names
-    for r in sorted(rows, key=lambda r: (-float(r["touched_value"]), str(r["group"]))):
-        g = str(r["group"])
-        cells = [f"{names[g]} ({g})" if g in names else g,
-                 _fmt(r["sourced"]), _fmt(r["sourced_value"]),
-                 _fmt(r["influenced"]), _fmt(r["influenced_value"]),
-                 _fmt(r["touched"]), _fmt(r["touched_value"])]
+    for r in sorted(rows, key=lambda r: (-r.touched_value, r.group)):
+        cells = [result.label_of(r.group), _fmt(r.sourced), _fmt(r.sourced_value),
+                 _fmt(r.influenced), _fmt(r.influenced_value), _fmt(r.touched),
+                 _fmt(r.touched_value)]
         if crm:
-            cells += [_fmt(r.get("crm_sourced", 0.0)), _fmt(r.get("crm_sourced_value", 0.0))]
+            cells += [_fmt(r.crm_sourced or 0.0), _fmt(r.crm_sourced_value or 0.0)]
         table.add_row(*cells)
     out.print(table)
 
 
 def _print_spend(result: attribution.AttributionResult) -> None:
-    rows: list[dict[str, Any]] = result.spend or []
-    model = rows[0]["model"] if rows else ""
+    rows = result.spend or []
+    model = rows[0].model if rows else ""
     table = Table(title=f"Spend and return ({model})", title_justify="left")
     for col in ("group", "spend", "opportunities", "pipeline", "won deals", "revenue",
                 "cost / opportunity", "cost / won deal", "ROAS", "ROI"):
         table.add_column(col, justify="left" if col == "group" else "right")
-
-    def cell(x: Any, pct: bool = False) -> str:
-        if x is None:
-            return "—"
-        return f"{x:.0%}" if pct else _fmt(float(x))
-
-    for r in (r for r in rows if r["model"] == model):
-        table.add_row(str(r["group"]), cell(r["spend"]), cell(r["opportunities"]),
-                      cell(r["pipeline"]), cell(r["won_deals"]), cell(r["revenue"]),
-                      cell(r["cost_per_opportunity"]), cell(r["cost_per_won_deal"]),
-                      cell(r["roas"]), cell(r["roi"], pct=True))
+    for r in (r for r in rows if r.model == model):
+        table.add_row(r.group, _fmt(r.spend), _fmt(r.opportunities), _fmt(r.pipeline),
+                      _fmt(r.won_deals), _fmt(r.revenue), _fmt(r.cost_per_opportunity),
+                      _fmt(r.cost_per_won_deal), _fmt(r.roas),
+                      "—" if r.roi is None else f"{r.roi:.0%}")
     out.print(table)

@@ -1,4 +1,5 @@
-"""``revloop`` — the command line. Thin: every command calls the facade."""
+"""CLI commands of the store: ``init``, ``import``, ``build``, ``status``, ``schema`` and
+``quarantine list | export``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from revloop import __version__, facade
-from revloop.interfaces import cli_attribution, cli_funnel, cli_generate, cli_scoring
-from revloop.interfaces.cli_common import (
+from revloop import facade
+from revloop.interfaces.cli.common import (
     JsonOpt,
     emit_json,
     open_store,
@@ -21,22 +21,20 @@ from revloop.interfaces.cli_common import (
     print_reconciliation,
     progress_bar,
     run,
-    state,
 )
-from revloop.settings import load_settings
 
-app = typer.Typer(
-    name="revloop",
-    help="revloop — one data model, one funnel and one number for marketing, sales and "
-    "customer success.\n\nStart with `revloop init`, load data with `revloop import`, then "
-    "`revloop build`. The store is ./revloop.duckdb unless --db or REVLOOP_DB says otherwise.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="markdown",
-)
 quarantine_app = typer.Typer(help="Rows that could not be stored, with the reason.",
                              no_args_is_help=True)
-app.add_typer(quarantine_app, name="quarantine")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command()(init)
+    app.command("import")(import_)
+    app.command("build")(build_)
+    app.command()(status)
+    app.command()(schema)
+    app.add_typer(quarantine_app, name="quarantine")
 
 
 class Source(StrEnum):
@@ -46,26 +44,6 @@ class Source(StrEnum):
     mapped = "mapped"
 
 
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"revloop {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    db: Annotated[str | None, typer.Option(
-        "--db", envvar="REVLOOP_DB", help="Store URL: duckdb:///file.duckdb, "
-        "postgresql://user@host/db or spark://local.")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-) -> None:
-    state["db"] = db
-    state["debug"] = debug
-
-
-@app.command()
 def init(as_json: JsonOpt = False) -> None:
     """Create the store and its tables (safe to run again)."""
     def body() -> None:
@@ -76,10 +54,9 @@ def init(as_json: JsonOpt = False) -> None:
         else:
             out.print(f"Store ready: [bold]{doc['url']}[/] ({doc['engine']}, "
                       f"{doc['tables']} tables)")
-    run(body)
+    run(body, as_json)
 
 
-@app.command("import")
 def import_(
     source: Annotated[Source, typer.Argument(help="Where the files come from.")],
     paths: Annotated[list[Path], typer.Argument(help="Files to import (CSV, Parquet, JSONL).")],
@@ -111,14 +88,13 @@ def import_(
                 store, source.value, paths, mapping=mapping, entity=entity, delimiter=sep,
                 encoding=encoding, progress=hook,
             )
-    result = run(body)
+    result = run(body, as_json)
     if as_json:
         emit_json(result.to_dict())
         return
     print_reconciliation(result)
 
 
-@app.command("build")
 def build_(as_json: JsonOpt = False) -> None:
     """Rebuild the model: staging → identity resolution → marts (and data issues)."""
     def body() -> dict[str, int]:
@@ -127,7 +103,7 @@ def build_(as_json: JsonOpt = False) -> None:
             return facade.build_model(
                 store, step=lambda name: progress.update(task, description=f"build: {name}",
                                                          advance=1))
-    counts = run(body)
+    counts = run(body, as_json)
     if as_json:
         emit_json({"marts": counts})
         return
@@ -139,13 +115,12 @@ def build_(as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
-@app.command()
 def status(as_json: JsonOpt = False) -> None:
     """What the store holds: raw rows, marts, quarantine, latest imports."""
     def body() -> facade.StoreStatus:
         with open_store() as store:
             return facade.status(store)
-    st = run(body)
+    st = run(body, as_json)
     if as_json:
         emit_json(st.to_dict())
         return
@@ -166,21 +141,18 @@ def status(as_json: JsonOpt = False) -> None:
                   f"{imp['quarantined']:,}")
 
 
-@app.command()
 def schema(as_json: JsonOpt = False,
            markdown: Annotated[bool, typer.Option(help="Print docs/schema.md.")] = False) -> None:
     """The canonical schema (entities, columns, types, keys)."""
-    from revloop.schema import ENTITIES
-
     if markdown:
         sys.stdout.write(facade.schema_markdown())
         return
     if as_json:
         emit_json({e.name: {"key": list(e.key), "columns": {
             c.name: {"type": c.type.value, "required": c.required, "references": c.references}
-            for c in e.columns}} for e in ENTITIES})
+            for c in e.columns}} for e in facade.ENTITIES})
         return
-    for e in ENTITIES:
+    for e in facade.ENTITIES:
         out.print(f"[bold]{e.name}[/] (key: {', '.join(e.key)}): "
                   + ", ".join(c.name for c in e.columns))
 
@@ -197,7 +169,7 @@ def quarantine_list(
         with open_store() as store:
             return facade.quarantine_rows(store, entity=entity, import_id=import_id,
                                           limit=limit or None)
-    rows = run(body)
+    rows = run(body, as_json)
     if as_json:
         emit_json(rows)
         return
@@ -225,23 +197,8 @@ def quarantine_export(
     def body() -> int:
         with open_store() as store:
             return facade.quarantine_export(store, path, entity=entity, import_id=import_id)
-    n = run(body)
+    n = run(body, as_json)
     if as_json:
         emit_json({"path": str(path), "rows": n})
     else:
         out.print(f"Wrote {n:,} quarantined rows to {path}")
-
-
-# Each capability's commands live in their own module (listed after the store's commands).
-for _module in (cli_generate, cli_funnel, cli_attribution, cli_scoring):
-    _module.register(app)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    load_settings()  # fail early and clearly on a bad revloop.toml / REVLOOP_* value
-    app()
-
-
-if __name__ == "__main__":
-    main()

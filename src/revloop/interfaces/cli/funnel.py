@@ -11,14 +11,14 @@ import typer
 from rich.table import Table
 
 from revloop.facade import funnel
-from revloop.interfaces.cli_common import (
+from revloop.interfaces.cli.common import (
     JsonOpt,
     emit_json,
     open_store,
     out,
     progress_bar,
+    report_files,
     run,
-    show_path,
 )
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
@@ -66,95 +66,128 @@ def _table(title: str, columns: list[str]) -> Table:
 
 
 def _print_result(r: funnel.FunnelResult, stalled_rows: int) -> None:
-    label = r.labels.get
     rng = (f"{r.start:%Y-%m-%d}" if r.start else "start") + " → " + (
         f"{r.end:%Y-%m-%d}" if r.end else "now")
     out.print(f"[bold]{r.level.capitalize()} funnel[/] as of {r.as_of:%Y-%m-%d %H:%M} · entries "
               f"{rng} · {r.journeys:,} journeys of {r.entities:,} entities · re-entry "
               f"{r.reentry} · window {r.window_days or 'none'} d, to won "
               f"{r.won_window_days or 'none'} d")
+    for section in (_waterfall, _velocity, _time_in_stage):
+        out.print(section(r))
+    if r.stalled and stalled_rows:
+        out.print(_stalled(r, stalled_rows))
+    if r.cohorts:
+        out.print(_cohorts(r))
+    for d, rows in r.cuts.items():
+        out.print(_cut(r, d, rows))
+    if r.leakage:
+        out.print(_leakage(r))
+    out.print(_status(r))
+    if any(p.events for p in r.post_sale):
+        out.print(_post_sale(r))
+    if r.unmapped:
+        shown = ", ".join(f"{u.entity_type}:{u.value!r} ({u.rows:,})" for u in r.unmapped[:10])
+        more = f" and {len(r.unmapped) - 10} more" if len(r.unmapped) > 10 else ""
+        out.print(f"[yellow]note[/] source stage values not in the funnel: {shown}{more}. "
+                  "Map them in [funnel.values] of revloop.toml.", soft_wrap=True)
+
+
+def _label(r: funnel.FunnelResult, name: str | None) -> str:
+    return r.labels.get(name or "", name or "")
+
+
+def _waterfall(r: funnel.FunnelResult) -> Table:
     t = _table("Funnel", ["stage", "entered", "recorded", "→ next", "rate", "won", "won rate",
                           "open here", "exited here"])
     for row in r.funnel:
-        t.add_row(label(row.stage, row.stage), f"{row.entered:,}", f"{row.observed:,}",
+        t.add_row(_label(r, row.stage), f"{row.entered:,}", f"{row.observed:,}",
                   "—" if row.converted is None else f"{row.converted:,}",
                   _pct(row.conversion_rate), f"{row.won:,}", _pct(row.won_rate),
                   f"{row.open:,}", f"{row.exited:,}")
-    out.print(t)
+    return t
+
+
+def _velocity(r: funnel.FunnelResult) -> Table:
     t = _table("Velocity (days from entering the stage)",
                ["stage → next", "n", "median", "p75", "p90", "→ won n", "median", "p90"])
     for s in r.stages[:-1]:
         nxt, won = r.velocity_of(s, "next"), r.velocity_of(s, "won")
         if nxt is None or won is None:
             continue
-        t.add_row(f"{label(s, s)} → {label(nxt.to_stage, nxt.to_stage)}", f"{nxt.n:,}",
+        t.add_row(f"{_label(r, s)} → {_label(r, nxt.to_stage)}", f"{nxt.n:,}",
                   _days(nxt.median_days), _days(nxt.p75_days), _days(nxt.p90_days),
                   f"{won.n:,}", _days(won.median_days), _days(won.p90_days))
-    out.print(t)
+    return t
+
+
+def _time_in_stage(r: funnel.FunnelResult) -> Table:
     t = _table(f"Open journeys: time in stage (days) · stalled = longer than the stage's "
                f"p{r.stall_percentile} velocity",
                ["stage", "open", "median", "p90", "threshold", "stalled"])
     for x in r.time_in_stage:
-        t.add_row(label(x.stage, x.stage), f"{x.open:,}", _days(x.median_days),
+        t.add_row(_label(r, x.stage), f"{x.open:,}", _days(x.median_days),
                   _days(x.p90_days), _days(x.stall_threshold_days), f"{x.stalled:,}")
-    out.print(t)
-    if r.stalled and stalled_rows:
-        t = _table(f"Longest stalled ({min(stalled_rows, len(r.stalled))} of "
-                   f"{r.stalled_total:,})",
-                   ["entity", "stage", "since", "days", "owner", "team", "amount"])
-        for sx in r.stalled[:stalled_rows]:
-            t.add_row(sx.journey_id, label(sx.stage, sx.stage), f"{sx.since:%Y-%m-%d}",
-                      _days(sx.days_in_stage), sx.owner_name or sx.owner_id or "—",
-                      sx.team_name or sx.team_id or "—", _money(sx.amount))
-        out.print(t)
-    if r.cohorts:
-        t = _table(f"Cohorts by {r.cohort_unit} of first stage (share reaching each stage)",
-                   ["cohort", "size", *[label(s, s) or s for s in r.stages]])
-        for co in r.cohorts:
-            t.add_row(funnel.period_label(co.cohort, r.cohort_unit), f"{co.size:,}",
-                      *[_pct(co.rates.get(s)) for s in r.stages])
-        out.print(t)
+    return t
+
+
+def _stalled(r: funnel.FunnelResult, rows: int) -> Table:
+    t = _table(f"Longest stalled ({min(rows, len(r.stalled))} of {r.stalled_total:,})",
+               ["entity", "stage", "since", "days", "owner", "team", "amount"])
+    for sx in r.stalled[:rows]:
+        t.add_row(sx.journey_id, _label(r, sx.stage), f"{sx.since:%Y-%m-%d}",
+                  _days(sx.days_in_stage), sx.owner_name or sx.owner_id or "—",
+                  sx.team_name or sx.team_id or "—", _money(sx.amount))
+    return t
+
+
+def _cohorts(r: funnel.FunnelResult) -> Table:
+    t = _table(f"Cohorts by {r.cohort_unit} of first stage (share reaching each stage)",
+               ["cohort", "size", *[_label(r, s) for s in r.stages]])
+    for co in r.cohorts:
+        t.add_row(funnel.period_label(co.cohort, r.cohort_unit), f"{co.size:,}",
+                  *[_pct(co.rates.get(s)) for s in r.stages])
+    return t
+
+
+def _cut(r: funnel.FunnelResult, dimension: str, rows: list[Any]) -> Table:
     first = r.stages[0] if r.stages else None
-    for d, rows in r.cuts.items():
-        t = _table(f"By {d} (from {label(first or '', first)})",
-                   [d, "entered", "→ next", "won", "won rate", "median days to won"])
-        for c in rows:
-            if c.stage != first:
-                continue
-            name = c.value if not c.label else f"{c.label} ({c.value})"
-            t.add_row(name, f"{c.entered:,}", _pct(c.conversion_rate), f"{c.won:,}",
-                      _pct(c.won_rate), _days(c.median_days_won))
-        out.print(t)
-    if r.leakage:
-        t = _table("Leakage (exits in the range)",
-                   ["stage", "exit", "reason", "exits", "entities", "final"])
-        for lk in r.leakage:
-            t.add_row(label(lk.stage, lk.stage) if lk.stage else "(before any stage)",
-                      lk.exit, lk.reason or "—", f"{lk.events:,}", f"{lk.entities:,}",
-                      f"{lk.final:,}")
-        out.print(t)
+    t = _table(f"By {dimension} (from {_label(r, first)})",
+               [dimension, "entered", "→ next", "won", "won rate", "median days to won"])
+    for c in (c for c in rows if c.stage == first):
+        name = c.value if not c.label else f"{c.label} ({c.value})"
+        t.add_row(name, f"{c.entered:,}", _pct(c.conversion_rate), f"{c.won:,}",
+                  _pct(c.won_rate), _days(c.median_days_won))
+    return t
+
+
+def _leakage(r: funnel.FunnelResult) -> Table:
+    t = _table("Leakage (exits in the range)",
+               ["stage", "exit", "reason", "exits", "entities", "final"])
+    for lk in r.leakage:
+        t.add_row(_label(r, lk.stage) if lk.stage else "(before any stage)", lk.exit,
+                  lk.reason or "—", f"{lk.events:,}", f"{lk.entities:,}", f"{lk.final:,}")
+    return t
+
+
+def _status(r: funnel.FunnelResult) -> Table:
     st = r.status
     t = _table(f"Revenue-cycle status {st.now:%Y-%m-%d} vs {st.before:%Y-%m-%d} (stages: open "
                f"at the date; won and exits: during the {st.period} before it)",
                ["", "now", "before", "amount now", "amount before", f"entered this {st.period}",
                 "the one before"])
     for sr in st.rows:
-        t.add_row(label(sr.name, sr.name), f"{sr.count_now:,}", f"{sr.count_before:,}",
+        t.add_row(_label(r, sr.name), f"{sr.count_now:,}", f"{sr.count_before:,}",
                   _money(sr.amount_now), _money(sr.amount_before), f"{sr.entered_now:,}",
                   f"{sr.entered_before:,}")
-    out.print(t)
-    if any(p.events for p in r.post_sale):
-        t = _table(f"After the sale ({r.customers:,} customers)",
-                   ["event", "events", "entities", "amount", "share of customers"])
-        for p in r.post_sale:
-            t.add_row(p.event, f"{p.events:,}", f"{p.entities:,}", _money(p.amount),
-                      _pct(p.rate))
-        out.print(t)
-    if r.unmapped:
-        shown = ", ".join(f"{u.entity_type}:{u.value!r} ({u.rows:,})" for u in r.unmapped[:10])
-        more = f" and {len(r.unmapped) - 10} more" if len(r.unmapped) > 10 else ""
-        out.print(f"[yellow]note[/] source stage values not in the funnel: {shown}{more}. "
-                  "Map them in [funnel.values] of revloop.toml.", soft_wrap=True)
+    return t
+
+
+def _post_sale(r: funnel.FunnelResult) -> Table:
+    t = _table(f"After the sale ({r.customers:,} customers)",
+               ["event", "events", "entities", "amount", "share of customers"])
+    for p in r.post_sale:
+        t.add_row(p.event, f"{p.events:,}", f"{p.entities:,}", _money(p.amount), _pct(p.rate))
+    return t
 
 
 def _print_stages(doc: dict[str, Any]) -> None:
@@ -232,7 +265,7 @@ def register(app: typer.Typer) -> None:
         """The integrated funnel: conversion, velocity, time in stage, stalls, cohorts, cuts,
         leakage and revenue-cycle status, from every stage change in the store."""
         if stages:
-            doc = run(lambda: funnel.stage_definitions().describe())
+            doc = run(lambda: funnel.stage_definitions().describe(), as_json)
             if as_json:
                 emit_json(doc)
             else:
@@ -250,7 +283,7 @@ def register(app: typer.Typer) -> None:
             )
             with open_store() as store, progress_bar(as_json) as progress:
                 task = progress.add_task("funnel", total=None)
-                result = funnel.run(store, request, step=lambda name: progress.update(
+                result = funnel.run(store, request, progress=lambda name: progress.update(
                     task, description=f"funnel: {name}", advance=1))
             files: list[Path] = []
             if export is not None:
@@ -262,12 +295,9 @@ def register(app: typer.Typer) -> None:
                 files.append(funnel.write_html(result, html))
             return result, files
 
-        result, files = run(body)
+        result, files = run(body, as_json)
         if as_json:
-            doc = result.to_dict()
-            doc["files"] = [str(f) for f in files]
-            emit_json(doc)
-            return
-        _print_result(result, stalled)
-        for f in files:
-            out.print(f"wrote {show_path(f)}")
+            emit_json(result.to_json())
+        else:
+            _print_result(result, stalled)
+        report_files(files, as_json)

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from revloop.facade import generate as gen
-from revloop.interfaces.cli_common import (
+from revloop.interfaces.cli.common import (
     JsonOpt,
     emit_json,
     out,
@@ -83,7 +83,7 @@ def generate(
                 start=first_day, progress=on_block, import_progress=on_import,
                 build_step=on_build)
 
-    outcome = run(body)
+    outcome = run(body, as_json)
     if as_json:
         emit_json(outcome.to_dict())
         return
@@ -91,7 +91,7 @@ def generate(
 
 
 def _parse_day(text: str) -> dt.date:
-    from revloop.errors import ConfigError
+    from revloop.facade import ConfigError
 
     try:
         return dt.date.fromisoformat(text)

@@ -1,7 +1,9 @@
 """What every command module of the CLI shares: consoles, the store, errors, JSON, progress.
 
-Command modules (``cli_*.py``) each expose ``register(app)`` and use only these helpers and
-the facade, so a capability's commands live beside nothing else's.
+Command modules each expose ``register(app)`` and use only these helpers and the facade, so a
+capability's commands live beside nothing else's. Errors print as one line,
+``error[<code>]: <message>``, with the stable code of the error; with ``--json`` the same code
+and message also go to stdout as ``{"error": {"code": …, "message": …}}``.
 """
 
 from __future__ import annotations
@@ -11,16 +13,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from revloop import facade
-from revloop.errors import RevloopError
-from revloop.store import Store
+from revloop.facade import RevloopError, Store
 
 # Piped output (CI logs, `| less`) gets room for the tables instead of rich's 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=120)
@@ -31,8 +33,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document i
 T = TypeVar("T")
 
 
-def run(fn: Callable[[], T]) -> T:
-    """Run a command body; turn errors into one clear line and a non-zero exit."""
+def run(fn: Callable[[], T], as_json: bool = False) -> T:
+    """Run a command body; turn errors into one clear line (and, with ``--json``, an error
+    document on stdout) and a non-zero exit: 2 for revloop's own errors, 1 for the
+    unexpected, 130 for an interrupt."""
     try:
         return fn()
     except (typer.Exit, typer.Abort):
@@ -40,17 +44,23 @@ def run(fn: Callable[[], T]) -> T:
     except RevloopError as exc:
         if state["debug"]:
             raise
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc.code, exc.message, as_json, 2)
     except KeyboardInterrupt:
-        err.print("[bold red]interrupted[/]: nothing was written by the unfinished step")
-        raise typer.Exit(130) from None
+        fail("interrupted", "nothing was written by the unfinished step", as_json, 130)
     except Exception as exc:
         if state["debug"]:
             raise
-        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for the "
-                  "traceback)", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail("internal_error", f"{type(exc).__name__}: {exc} (run with --debug for the "
+             "traceback)", as_json, 1)
+
+
+def fail(code: str, message: str, as_json: bool = False, exit_code: int = 2) -> NoReturn:
+    """Report an error the way every command does, and exit."""
+    if as_json:
+        emit_json({"error": {"code": code, "message": message}})
+    err.print(f"[bold red]{escape(f'error[{code}]')}:[/] {escape(message)}", highlight=False,
+              soft_wrap=True)
+    raise typer.Exit(exit_code)
 
 
 @contextmanager
@@ -76,6 +86,14 @@ def progress_bar(quiet: bool) -> Iterator[Progress]:
                         disable=quiet or not err.is_terminal)
     with progress:
         yield progress
+
+
+def report_files(files: list[Path], as_json: bool) -> None:
+    """Say which files a command wrote (on stderr with ``--json``, whose stdout is the
+    result document alone)."""
+    console = err if as_json else out
+    for f in files:
+        console.print(f"wrote {show_path(f)}", highlight=False)
 
 
 def show_path(path: Path | str) -> str:

@@ -1,0 +1,5 @@
+"""``python -m revloop.interfaces.cli``."""
+
+from revloop.interfaces.cli import main
+
+main()

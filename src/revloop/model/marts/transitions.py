@@ -1,0 +1,39 @@
+"""The ``stage_transitions`` mart: people's stage history moved to their surviving id.
+
+Transitions of leads and contacts are re-pointed to the surviving person; the id they were
+recorded under is kept in ``original_entity_id``, so merged people keep both histories.
+Transitions of accounts and opportunities are unchanged (``original_entity_id`` = ``entity_id``).
+"""
+
+from __future__ import annotations
+
+import ibis
+from ibis import _
+
+from revloop.model import tables
+from revloop.model.steps import BuildOptions, Inputs, Step
+
+_TRANSITIONS = tables.staging(tables.STAGE_TRANSITIONS)
+#: The entity types whose ids are people (re-pointed by the merges).
+PEOPLE = ("lead", "contact")
+
+
+def transitions_mart(inputs: Inputs, options: BuildOptions) -> ibis.Table:
+    """Stage transitions with people re-pointed to the survivor and ``original_entity_id``."""
+    transitions = inputs[_TRANSITIONS]
+    merges = inputs[tables.INT_CONTACT_MERGES]
+    m = merges.select(mc=_.contact_id, canonical=_.canonical_contact_id)
+    t = transitions.left_join(
+        m, (transitions.entity_id == m.mc) & transitions.entity_type.isin(list(PEOPLE))
+    )
+    return t.mutate(
+        original_entity_id=t.entity_id,
+        entity_id=ibis.coalesce(t.canonical, t.entity_id),
+    ).drop("mc", "canonical")
+
+
+STEP = Step(
+    name=tables.STAGE_TRANSITIONS, inputs=(_TRANSITIONS, tables.INT_CONTACT_MERGES),
+    build=transitions_mart,
+    doc="stage history, people re-pointed to their surviving id (original id kept)",
+)

@@ -1,1 +1,0 @@
-"""Stateful workflows: routing, SLA clocks, recycling, scheduled jobs."""
