@@ -21,6 +21,7 @@ The facade lists every runner (``revloop.facade.runners``); the interfaces call 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,6 +105,24 @@ class Result:
     def tables(self) -> dict[str, pa.Table]:
         """The result's sections as Arrow tables (one file each in an export)."""
         return {}
+
+
+_ARROW: dict[str, pa.DataType] = {
+    "str": pa.string(), "str | None": pa.string(), "int": pa.int64(),
+    "int | None": pa.int64(), "float": pa.float64(), "float | None": pa.float64(),
+    "bool": pa.bool_(), "bool | None": pa.bool_(),
+    "dt.datetime": pa.timestamp("us"), "dt.datetime | None": pa.timestamp("us"),
+    "dt.date": pa.date32(), "dt.date | None": pa.date32(),
+}
+
+
+def rows_table(rows: list[Any], cls: type) -> pa.Table:
+    """Dataclass rows as an Arrow table with a stable schema, also when empty: one column
+    per scalar field (lists, dicts and nested rows are left to the JSON form)."""
+    columns = [f for f in dataclasses.fields(cls) if str(f.type) in _ARROW]
+    schema = pa.schema([pa.field(f.name, _ARROW[str(f.type)]) for f in columns])
+    return pa.Table.from_pylist([{f.name: getattr(r, f.name) for f in columns} for r in rows],
+                                schema=schema)
 
 
 _ADAPTERS: dict[type, TypeAdapter[Any]] = {}

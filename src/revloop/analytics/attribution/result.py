@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pyarrow as pa
 
 from revloop.analytics.attribution.compare import Comparison
-from revloop.analytics.contract import Result
+from revloop.analytics.contract import Result, rows_table
 
 
 @dataclass
@@ -163,9 +163,9 @@ class AttributionResult(Result):
         ``spend``."""
         out = {"credits": self._credits_table()}
         if self.sourced_influenced is not None:
-            out["sourced"] = _rows_table(self.sourced_influenced, SourcedRow)
+            out["sourced"] = rows_table(self.sourced_influenced, SourcedRow)
         if self.spend is not None:
-            out["spend"] = _rows_table(self.spend, SpendRow)
+            out["spend"] = rows_table(self.spend, SpendRow)
         return out
 
     def _credits_table(self) -> pa.Table:
@@ -186,11 +186,3 @@ class AttributionResult(Result):
         schema = pa.schema([("model", pa.string()), ("group", pa.string())]
                            + [(k, pa.float64()) for k in list(cols)[2:]])
         return pa.table(cols, schema=schema)
-
-
-def _rows_table(rows: list[Any], cls: type) -> pa.Table:
-    names = [f.name for f in fields(cls)]
-    text = {"group", "model", "influenced_model"}
-    schema = pa.schema([(n, pa.string() if n in text else pa.float64()) for n in names])
-    return pa.Table.from_pylist([{n: getattr(r, n) for n in names} for r in rows],
-                                schema=schema)

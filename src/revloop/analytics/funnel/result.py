@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 import pyarrow as pa
 
-from revloop.analytics.contract import Result
+from revloop.analytics.contract import Result, rows_table
 
 
 def period_label(day: dt.date, unit: str) -> str:
@@ -221,14 +219,14 @@ class FunnelResult(Result):
     def tables(self) -> dict[str, pa.Table]:
         """One Arrow table per section (the export writes one file each)."""
         out: dict[str, pa.Table] = {
-            "funnel": _rows(self.funnel, StageRow),
-            "velocity": _rows(self.velocity, VelocityRow),
-            "time_in_stage": _rows(self.time_in_stage, TimeInStageRow),
-            "stalled": _rows(self.stalled, StalledEntity),
-            "leakage": _rows(self.leakage, LeakageRow),
-            "status": _rows(self.status.rows, StatusRow),
-            "post_sale": _rows(self.post_sale, PostSaleRow),
-            "unmapped": _rows(self.unmapped, UnmappedValue),
+            "funnel": rows_table(self.funnel, StageRow),
+            "velocity": rows_table(self.velocity, VelocityRow),
+            "time_in_stage": rows_table(self.time_in_stage, TimeInStageRow),
+            "stalled": rows_table(self.stalled, StalledEntity),
+            "leakage": rows_table(self.leakage, LeakageRow),
+            "status": rows_table(self.status.rows, StatusRow),
+            "post_sale": rows_table(self.post_sale, PostSaleRow),
+            "unmapped": rows_table(self.unmapped, UnmappedValue),
         }
         cohort_rows = [{"cohort": c.cohort, "size": c.size,
                         **{f"reached_{s}": c.reached.get(s, 0) for s in self.stages},
@@ -238,20 +236,5 @@ class FunnelResult(Result):
             {"cohort": pa.array([], pa.date32()), "size": pa.array([], pa.int64())})
         cut_rows = [r for rows in self.cuts.values() for r in rows]
         if self.cuts:
-            out["cuts"] = _rows(cut_rows, CutRow)
+            out["cuts"] = rows_table(cut_rows, CutRow)
         return out
-
-
-_ARROW: dict[Any, pa.DataType] = {
-    "str": pa.string(), "str | None": pa.string(), "int": pa.int64(),
-    "int | None": pa.int64(), "float": pa.float64(), "float | None": pa.float64(),
-    "dt.datetime": pa.timestamp("us"), "dt.date": pa.date32(),
-}
-
-
-def _rows(rows: list[Any], cls: type) -> pa.Table:
-    """Dataclass rows as an Arrow table with a stable schema (also when empty)."""
-    fields = [f for f in dataclasses.fields(cls) if str(f.type) in _ARROW]
-    schema = pa.schema([pa.field(f.name, _ARROW[str(f.type)]) for f in fields])
-    data = [{f.name: getattr(r, f.name) for f in fields} for r in rows]
-    return pa.Table.from_pylist(data, schema=schema)
