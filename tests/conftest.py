@@ -82,3 +82,14 @@ def duck(tmp_path: Path) -> Iterator[Store]:
     store = connect(f"duckdb:///{tmp_path / 'store.duckdb'}")
     yield store
     store.close()
+
+
+@pytest.fixture(params=["duckdb", "postgres", pytest.param("spark", marks=pytest.mark.spark)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh store on each engine in turn (for tests that open it themselves)."""
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path / 'store.duckdb'}"
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return f"spark://local?warehouse={tmp_path / 'warehouse'}"

@@ -35,3 +35,8 @@ class StoreError(RevloopError):
     """The store cannot be reached or is in a state revloop cannot work with."""
 
     code = "store_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code

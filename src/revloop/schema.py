@@ -340,6 +340,14 @@ IMPORT_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("read", INT), ("stored", INT), ("duplicates", INT), ("quarantined", INT), ("entities", J),
 )
 
+#: ``store_meta``: what the store is (its schema version, when it was created or migrated).
+STORE_META_COLUMNS: tuple[tuple[str, ColumnType], ...] = (("key", S), ("value", S))
+
+#: ``builds``: every build, so an interrupted one can be told from the marts in force.
+BUILD_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("build_id", S), ("started_at", T), ("finished_at", T), ("status", S), ("marts", J),
+)
+
 
 def entity(name: str) -> Entity:
     """The entity called ``name``; a clear error listing the known ones otherwise."""

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -46,6 +54,13 @@ class _TomlSource(PydanticBaseSettingsSource):
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         section = data.get("revloop", data)
+        known = {*Settings.model_fields, "revloop", "funnel"}
+        unknown = sorted(k for k in section if k not in known)
+        if unknown:  # a typo must not be silently ignored
+            hints = [f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(
+                k, sorted(known), n=1)) else "") for k in unknown]
+            raise ConfigError(f"{path}: unknown setting {', '.join(hints)}; the settings are "
+                              f"{', '.join(sorted(Settings.model_fields))}")
         values = {k: v for k, v in section.items() if k in Settings.model_fields}
         # The funnel's stage definitions may sit in a top-level [funnel] table even when the
         # other settings are under [revloop].
@@ -147,5 +162,22 @@ def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and ``revloop.toml``, with explicit overrides on top."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
     except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+        raise ConfigError(str(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    """The first problem of the settings as one line naming where to fix it."""
+    first = exc.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    if not loc:
+        return first["msg"].removeprefix("Value error, ")
+    name = loc[0]
+    where = f"REVLOOP_{name.upper()} or {name} in revloop.toml"
+    if len(loc) > 1:
+        where = f"{'.'.join(loc)} in revloop.toml"
+    value = first.get("input")
+    shown = f", got {value!r}" if isinstance(value, str | int | float) else ""
+    return f"setting {name} ({where}): {first['msg']}{shown}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,11 @@ __all__ = [
 ]
 
 
-def open_store(db: str | None = None, settings: Settings | None = None) -> Store:
-    """The store at ``db`` (or the configured one), with its tables created."""
+def open_store(db: str | None = None, settings: Settings | None = None,
+               on_notice: Callable[[str], None] | None = None) -> Store:
+    """The store at ``db`` (or the configured one), created, migrated and checked."""
     s = settings or load_settings()
-    return connect(db or s.db, spark_warehouse=s.spark_warehouse)
+    return connect(db or s.db, spark_warehouse=s.spark_warehouse, on_notice=on_notice)
 
 
 def import_files(
@@ -127,8 +128,9 @@ def quarantine_rows(store: Store, *, entity: str | None = None, import_id: str |
 
 
 def quarantine_export(store: Store, path: str | Path, *, entity: str | None = None,
-                      import_id: str | None = None) -> int:
-    """Write the quarantine (filtered) to CSV or Parquet by the file's suffix; rows written."""
+                      import_id: str | None = None, raw: bool = False) -> int:
+    """Write the quarantine (filtered) to CSV or Parquet by the file's suffix; rows written.
+    CSV text a spreadsheet would run as a formula is neutralised unless ``raw``."""
     import pyarrow as pa
 
     from revloop.tabular import write_table_file
@@ -136,4 +138,4 @@ def quarantine_export(store: Store, path: str | Path, *, entity: str | None = No
     rows = quarantine_rows(store, entity=entity, import_id=import_id, limit=None)
     table = pa.Table.from_pylist(rows) if rows else store.table("quarantine").limit(0) \
         .to_pyarrow()
-    return write_table_file(table, path)
+    return write_table_file(table, path, raw=raw)

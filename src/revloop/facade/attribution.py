@@ -43,9 +43,9 @@ def run_paths(request: PathAttributionRequest, *, settings: Settings | None = No
     return runner.run_paths(None, request, context(settings, progress))
 
 
-def export(result: AttributionResult, path: str | Path) -> int:
+def export(result: AttributionResult, path: str | Path, raw: bool = False) -> int:
     """Write the credits (one row per model and group) as Parquet or CSV, or the whole result
-    as JSON, by the file's suffix; rows written."""
+    as JSON, by the file's suffix; rows written (CSV formulas neutralised unless ``raw``)."""
     out = Path(path)
     suffix = out.suffix.lower()
     table = result.tables()["credits"]
@@ -55,7 +55,7 @@ def export(result: AttributionResult, path: str | Path) -> int:
         return int(table.num_rows)
     if suffix not in (".parquet", ".pq", ".csv"):
         raise AttributionError(f"{out}: write .parquet, .csv or .json", code="bad_output")
-    return write_table_file(table, out)
+    return write_table_file(table, out, raw=raw)
 
 
 def chart(result: AttributionResult, path: str | Path) -> list[Path]:

@@ -55,12 +55,13 @@ def run(store: Store, request: FunnelRequest | None = None, *,
     return funnel.run(store, request or build_request(ctx.settings), ctx)
 
 
-def export(result: FunnelResult, folder: str | Path, fmt: str = "parquet") -> list[Path]:
+def export(result: FunnelResult, folder: str | Path, fmt: str = "parquet",
+           raw: bool = False) -> list[Path]:
     """Write every section of ``result`` as ``<section>.parquet`` / ``.csv`` in ``folder``,
-    plus ``report.json``; the paths written."""
+    plus ``report.json``; the paths written (CSV formulas neutralised unless ``raw``)."""
     from revloop.analytics.funnel.export import export_result
 
-    return export_result(result, Path(folder), fmt)
+    return export_result(result, Path(folder), fmt, raw)
 
 
 def charts(result: FunnelResult, folder: str | Path,

@@ -147,7 +147,10 @@ def run_import(
     quarantine: list[dict[str, Any]] = []
     reports: list[FileReport] = []
     seq = 0
-    with store.transaction() as tx:
+    written = sorted(ENTITY_BY_NAME[s.entity].raw_table for _, specs in plans for s in specs)
+    # one import at a time per raw table (and the shared quarantine), across processes
+    with store.lock([*written, "quarantine"], purpose=f"import {import_id}"), \
+            store.transaction() as tx:
         for ent in sorted({s.entity for _, specs in plans for s in specs}):
             tx.create_stage(f"stage_{ent}", entity_columns(ENTITY_BY_NAME[ent]) + STAGE_EXTRA,
                             ENTITY_BY_NAME[ent])

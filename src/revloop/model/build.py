@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import ibis
-
-from revloop.model import tables
+from revloop.model import history, tables
 from revloop.model.steps import BuildOptions, plan
 from revloop.schema import ENTITIES
 from revloop.store.base import Store
@@ -48,19 +46,22 @@ def build(store: Store, options: BuildOptions | None = None,
           step: StepHook | None = None) -> dict[str, int]:
     """Run every step of the build; return the row count of every mart.
 
+    The build is atomic: every table is built as a new version and all of them are put in
+    force together at the end, so a reader never sees new marts beside old ones, and an
+    interrupted build leaves the previous marts in force (the next build says so). One build
+    at a time runs on a store, and imports wait for it (and it for them).
     ``step`` is called with each step's name before it runs (progress for the CLI).
     """
     opts = options or BuildOptions()
     report = step or (lambda _name: None)
-    handles: dict[str, ibis.Table] = {}
-
-    def table(name: str) -> ibis.Table:
-        if name not in handles:
-            handles[name] = store.table(name)
-        return handles[name]
-
-    for todo in plan():
-        report(todo.name)
-        store.replace_table(todo.name, todo.build({n: table(n) for n in todo.inputs}, opts))
-        handles[todo.name] = store.table(todo.name)
-    return {name: int(table(name).count().execute()) for name in COUNT_ORDER}
+    raw = [tables.raw(e.name) for e in ENTITIES]
+    with store.lock([tables.BUILD_LOCK], shared=raw, purpose="build"):
+        history.start(store)
+        with store.generation() as gen:
+            for todo in plan():
+                report(todo.name)
+                gen.replace_table(todo.name, todo.build(
+                    {n: gen.table(n) for n in todo.inputs}, opts))
+            counts = {name: int(gen.table(name).count().execute()) for name in COUNT_ORDER}
+        history.finish(store, counts)
+    return counts

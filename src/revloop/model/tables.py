@@ -38,6 +38,9 @@ INT_CONTACT_MERGES = "int_contact_merges"
 INT_CONTACT_ACCOUNTS = "int_contact_accounts"
 INT_ANONYMOUS_IDENTITIES = "int_anonymous_identities"
 
+#: The lock one build at a time holds (see ``Store.lock``).
+BUILD_LOCK = "build"
+
 #: Every entity mart (the canonical entities, in schema order).
 ENTITY_MARTS: tuple[str, ...] = tuple(e.name for e in ENTITIES)
 #: Every mart the build writes.

@@ -7,7 +7,7 @@ transactional writer used by imports (stage Arrow batches, merge them, commit or
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +15,11 @@ from typing import Any
 import pyarrow as pa
 
 from revloop.schema import (
-    ENTITIES,
+    BUILD_COLUMNS,
     IMPORT_COLUMNS,
     META_COLUMNS,
     QUARANTINE_COLUMNS,
+    STORE_META_COLUMNS,
     ColumnType,
     Entity,
 )
@@ -78,9 +79,13 @@ def raw_columns(entity: Entity) -> list[tuple[str, ColumnType]]:
     return entity_columns(entity) + list(META_COLUMNS)
 
 
+STORE_META = "store_meta"
+BUILDS = "builds"
 SYSTEM_TABLES: dict[str, Sequence[tuple[str, ColumnType]]] = {
     "quarantine": QUARANTINE_COLUMNS,
     "imports": IMPORT_COLUMNS,
+    STORE_META: STORE_META_COLUMNS,
+    BUILDS: BUILD_COLUMNS,
 }
 
 
@@ -124,11 +129,38 @@ class Transaction(ABC):
         """Append the rows of ``table`` whose ``key`` is not in ``name`` yet; return how many."""
 
 
+#: Staged tables of an unpublished generation are called ``_next_<table>``.
+STAGED_PREFIX = "_next_"
+
+
+class Generation:
+    """A set of tables replaced together (see :meth:`Store.generation`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.written: list[str] = []
+        self._tables: dict[str, Any] = {}
+
+    def replace_table(self, name: str, expr: Any) -> None:
+        """Materialise ``expr`` as the next version of table ``name``."""
+        self._tables[name] = self.store._stage(name, expr)
+        if name not in self.written:
+            self.written.append(name)
+
+    def table(self, name: str) -> Any:
+        """Table ``name`` as this generation sees it: its new version once written here,
+        else the one in force."""
+        return self._tables[name] if name in self._tables else self.store.table(name)
+
+
 class Store(ABC):
     """A connected store. Use :func:`revloop.store.connect` to get one."""
 
     engine: str
     url: str
+    #: Called with a one-line message when the store has something to say while it works
+    #: (e.g. that it waits for another process); the CLI prints it on stderr.
+    on_notice: Callable[[str], None] = staticmethod(lambda _message: None)
 
     @property
     @abstractmethod
@@ -160,15 +192,59 @@ class Store(ABC):
     def close(self) -> None:
         """Release connections."""
 
+    @contextmanager
+    def lock(self, names: Sequence[str], *, shared: Sequence[str] = (),
+             purpose: str = "") -> Iterator[None]:
+        """Hold the named locks (``names`` exclusively, ``shared`` shared) for the block, across
+        processes. Imports lock the raw tables they write; builds lock ``build`` and read the raw
+        tables under shared locks. The default does nothing: an engine whose store admits one
+        writing process (DuckDB) needs no more."""
+        yield
+
+    @contextmanager
+    def generation(self) -> Iterator[Generation]:
+        """Tables written through the generation are published together when the block ends
+        without an error: a reader sees all the old tables or all the new ones, never a mix.
+        An error (or a killed process) leaves the tables in force as they were; what a killed
+        generation staged is removed when the next one starts."""
+        self._discard_staged()
+        gen = Generation(self)
+        try:
+            yield gen
+        except BaseException:
+            self._discard_staged()
+            raise
+        self._publish(gen.written)
+
+    def _stage(self, name: str, expr: Any) -> Any:
+        """Materialise ``expr`` as the staged version of ``name``; its Ibis table."""
+        self.replace_table(STAGED_PREFIX + name, expr)
+        return self.table(STAGED_PREFIX + name)
+
+    def _publish(self, names: Sequence[str]) -> None:
+        """Replace every table of ``names`` by its staged version, in one step."""
+        raise NotImplementedError
+
+    def _discard_staged(self) -> None:
+        """Drop what an unfinished generation staged."""
+        raise NotImplementedError
+
     def ensure_schema(self) -> None:
-        """Create the raw and system tables that do not exist yet (idempotent)."""
-        existing = set(self.list_tables())
-        for ent in ENTITIES:
-            if ent.raw_table not in existing:
-                self._create_table(ent.raw_table, raw_columns(ent))
-        for name, cols in SYSTEM_TABLES.items():
-            if name not in existing:
-                self._create_table(name, cols)
+        """Create a new store's tables, migrate an older one, refuse a damaged or newer one.
+
+        See :mod:`revloop.store.versions`."""
+        from revloop.store.versions import ensure_current
+
+        with self.lock(["schema"], purpose="schema check"):
+            ensure_current(self)
+
+    def create_table(self, name: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
+        """Create an empty table if it does not exist (raw tables get their key index)."""
+        self._create_table(name, columns)
+
+    def migrate(self, from_version: int) -> None:  # noqa: B027 - most engines have none
+        """Engine-specific steps of the migration from ``from_version`` to the next version
+        (the tables every version adds are created by the caller)."""
 
     def table(self, name: str) -> Any:
         """An Ibis table of the store."""

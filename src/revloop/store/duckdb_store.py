@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
+import re
 import shutil
-import tempfile
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,8 @@ import pyarrow.parquet as pq
 
 from revloop.errors import StoreError
 from revloop.schema import ColumnType
-from revloop.store import merge_sql
-from revloop.store.base import Store, conform
+from revloop.store import merge_sql, spool
+from revloop.store.base import STAGED_PREFIX, Store, conform
 from revloop.store.sql_transaction import SqlTransaction
 
 DUCKDB_TYPES: dict[ColumnType, str] = {
@@ -33,6 +35,48 @@ DUCKDB_TYPES: dict[ColumnType, str] = {
 
 _registration = itertools.count()
 DEFAULT_MEMORY_LIMIT = "2GB"
+#: A DuckDB database file carries these bytes at offset 8.
+_MAGIC = b"DUCK"
+#: How long an open waits for another process to release the file (seconds).
+BUSY_WAIT_SECONDS = float(os.environ.get("REVLOOP_BUSY_TIMEOUT", "10"))
+
+
+def _check_database_file(path: Path) -> None:
+    """Refuse a path that exists and is not a DuckDB database (a CSV named by mistake would
+    otherwise open as an empty in-memory store and silently keep nothing)."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a DuckDB store file", code="not_a_store")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    if head[8:12] != _MAGIC:
+        raise StoreError(f"{path} is not a DuckDB store (is it a data file? import it with "
+                         "`revloop import`, and name the store with --db duckdb:///store.duckdb)",
+                         code="not_a_store")
+
+
+def _connect(path: str) -> Any:
+    """An Ibis DuckDB connection; while another process holds the file, wait a little and
+    then say who holds it."""
+    deadline = time.monotonic() + BUSY_WAIT_SECONDS
+    while True:
+        try:
+            return ibis.duckdb.connect(path)
+        except Exception as exc:  # duckdb raises IOException for locked/corrupt files
+            text = str(exc)
+            if "lock" in text.lower() and time.monotonic() < deadline:
+                time.sleep(0.25)
+                continue
+            if "lock" in text.lower():
+                holder = re.search(r"\(PID (\d+)\)", text)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                raise StoreError(
+                    f"the store {path} is in use by {who} (DuckDB admits one writing process; "
+                    f"waited {BUSY_WAIT_SECONDS:g} s): wait for it to finish, or use a "
+                    "PostgreSQL store for several users", code="store_busy") from exc
+            raise StoreError(f"cannot open DuckDB store {path!r}: {text}",
+                             code="store_unreadable") from exc
 
 
 class DuckDBTransaction(SqlTransaction):
@@ -55,13 +99,27 @@ class DuckDBTransaction(SqlTransaction):
         if name not in self._entities:
             self._append_arrow(name, batch)
             return
-        if name not in self.spools:
-            path = self.spool_dir / f"{name}.parquet"
-            # uncompressed: the spool lives seconds and is read once
-            self.spools[name] = (pq.ParquetWriter(path, batch.schema, compression="none"), path)
-        writer, _ = self.spools[name]
-        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-        writer.write_table(table)
+        try:
+            if name not in self.spools:
+                path = self.spool_dir / f"{name}.parquet"
+                # uncompressed: the spool lives seconds and is read once
+                self.spools[name] = (pq.ParquetWriter(path, batch.schema, compression="none"),
+                                     path)
+            writer, _ = self.spools[name]
+            table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            writer.write_table(table)
+        except OSError as exc:
+            if spool.is_disk_full(exc):
+                raise spool.disk_full(exc, self.spool_dir) from None
+            raise
+
+    def close_spools(self) -> None:
+        """Close the spool writers (an error while closing must not hide the one that ended
+        the import)."""
+        for writer, _ in self.spools.values():
+            with suppress(Exception):
+                writer.close()
+        self.spools.clear()
 
     def _first(self, stage: str) -> str:
         spool = self.spools.pop(stage, None)
@@ -75,6 +133,10 @@ class DuckDBTransaction(SqlTransaction):
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
+
+    def execute_count(self, sql: str) -> int:
+        row = self.con.execute(sql).fetchone()
+        return int(row[0]) if row else 0
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         return list(self.con.execute(sql).fetchall())
@@ -100,18 +162,17 @@ class DuckDBStore(Store):
         self.url = f"duckdb:///{path}"
         self.path = path
         if path != ":memory:":
+            _check_database_file(Path(path))
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._ibis = ibis.duckdb.connect(path)
-        except Exception as exc:  # duckdb raises IOException for locked/corrupt files
-            raise StoreError(f"cannot open DuckDB store {path!r}: {exc}") from exc
+        self._ibis = _connect(path)
         self.con = self._ibis.con
         # Every read orders explicitly; not preserving insertion order lets big inserts stream.
         self.con.execute("SET preserve_insertion_order = false")
         # DuckDB's own default (80 % of RAM) lets one import take the machine; larger work
         # spills to disk instead. Override with ?memory_limit= in the URL.
-        for name, value in {"memory_limit": DEFAULT_MEMORY_LIMIT, **(settings or {})}.items():
-            self.con.execute(f"SET {name} = '{value}'")
+        options = {"memory_limit": DEFAULT_MEMORY_LIMIT, **(settings or {})}
+        for name, value in options.items():  # names come from a closed list (store.connect)
+            self.con.execute(f"SET {name} = ?", [int(value) if name == "threads" else value])
 
     @property
     def ibis(self) -> Any:
@@ -130,17 +191,20 @@ class DuckDBStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[DuckDBTransaction]:
-        spool = Path(tempfile.mkdtemp(prefix="revloop-spool-"))
+        folder = spool.new_spool()
         self.con.execute("BEGIN TRANSACTION")
+        tx = DuckDBTransaction(self.con, folder)
         try:
-            yield DuckDBTransaction(self.con, spool)
+            yield tx
         except BaseException:
+            tx.close_spools()
             self.con.execute("ROLLBACK")
             raise
         else:
             self.con.execute("COMMIT")
         finally:
-            shutil.rmtree(spool, ignore_errors=True)
+            tx.close_spools()
+            shutil.rmtree(folder, ignore_errors=True)
 
     def replace_table(self, name: str, expr: Any) -> None:
         sql = self._ibis.compile(expr)
@@ -164,6 +228,22 @@ class DuckDBStore(Store):
         finally:
             self.con.unregister(view)
         self.con.execute("COMMIT")
+
+    def _publish(self, names: Sequence[str]) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for name in names:
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+                self.con.execute(f"ALTER TABLE {STAGED_PREFIX}{name} RENAME TO {name}")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def _discard_staged(self) -> None:
+        for name in self.list_tables():
+            if name.startswith(STAGED_PREFIX):
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def close(self) -> None:
         self._ibis.disconnect()

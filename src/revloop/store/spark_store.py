@@ -8,6 +8,7 @@ write is atomic per table and readers never see half a table.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import tempfile
@@ -21,8 +22,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from revloop.schema import ColumnType, Entity
-from revloop.store import merge_sql
-from revloop.store.base import ARROW_TYPES, MergeCounts, Store, Transaction, conform
+from revloop.store import merge_sql, spool
+from revloop.store.base import (
+    ARROW_TYPES,
+    STAGED_PREFIX,
+    MergeCounts,
+    Store,
+    Transaction,
+    conform,
+)
 
 _SESSION: Any = None
 
@@ -54,21 +62,58 @@ def spark_session(master: str = "local[2]") -> Any:
 
 
 class _Versions:
-    """Numbered, atomically published versions of the Parquet folders of each table."""
+    """Numbered versions of the Parquet folders of each table, and one catalog that says which
+    version of every table is in force.
+
+    A table version is written in full before the catalog names it; the catalog is replaced
+    in one ``os.replace``, so publishing several tables at once (an import's raw tables, a
+    build's marts) is atomic: a reader sees every old version or every new one. Writers hold
+    an exclusive lock on ``.lock`` in the warehouse while they read and replace the catalog.
+    The previous version of a table is kept (a reader in another process may still be on it);
+    older ones are removed.
+    """
+
+    CATALOG = "_catalog.json"
 
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+        self.file_lock = _FileLock(root / ".lock")
+        if not (root / self.CATALOG).exists():
+            with self.file_lock:
+                self._adopt_markers()
+
+    def _read(self) -> dict[str, str]:
+        path = self.root / self.CATALOG
+        if not path.exists():
+            return {}
+        tables: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))["tables"]
+        return tables
+
+    def _write(self, tables: dict[str, str]) -> None:
+        tmp = self.root / f".{self.CATALOG}.{os.getpid()}"
+        tmp.write_text(json.dumps({"tables": tables}, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.root / self.CATALOG)
+
+    def _adopt_markers(self) -> None:
+        """A warehouse from before the catalog (schema version 1): each table's newest
+        version with a ``_SUCCESS`` marker is the one in force."""
+        if (self.root / self.CATALOG).exists():
+            return
+        tables = {}
+        for base in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            done = sorted(v for v in base.iterdir() if (v / "_SUCCESS").exists())
+            if done:
+                tables[base.name] = done[-1].name
+        if tables:
+            self._write(tables)
 
     def current(self, name: str) -> Path | None:
-        base = self.root / name
-        if not base.is_dir():
-            return None
-        done = sorted(p for p in base.iterdir() if (p / "_SUCCESS").exists())
-        return done[-1] if done else None
+        version = self._read().get(name)
+        return self.root / name / version if version else None
 
     def tables(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if self.current(p.name) is not None)
+        return sorted(self._read())
 
     def next_path(self, name: str) -> Path:
         base = self.root / name
@@ -76,11 +121,46 @@ class _Versions:
         numbers = [int(p.name[1:]) for p in base.iterdir() if p.name.startswith("v")]
         return base / f"v{(max(numbers) + 1 if numbers else 1):06d}"
 
-    def publish(self, path: Path) -> None:
-        (path / "_SUCCESS").touch()
-        for old in path.parent.iterdir():
-            if old != path and old.name.startswith("v"):
-                shutil.rmtree(old, ignore_errors=True)
+    def publish(self, paths: Sequence[Path]) -> None:
+        """Put every version of ``paths`` in force at once."""
+        with self.file_lock:
+            tables = self._read()
+            previous = {p.parent.name: tables.get(p.parent.name) for p in paths}
+            for path in paths:
+                (path / "_SUCCESS").touch()
+                tables[path.parent.name] = path.name
+            self._write(tables)
+        for path in paths:
+            keep = {path.name, previous[path.parent.name]}
+            for old in path.parent.iterdir():
+                if old.name.startswith("v") and old.name not in keep:
+                    shutil.rmtree(old, ignore_errors=True)
+
+
+class _FileLock:
+    """An exclusive lock on a file, re-entrant within the process (flock locks are per open
+    file, so a nested acquisition would otherwise wait for itself)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.depth = 0
+        self.handle: Any = None
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        if self.depth == 0:
+            self.handle = open(self.path, "a")
+            fcntl.flock(self.handle, fcntl.LOCK_EX)
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        self.depth -= 1
+        if self.depth == 0:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
 
 
 _views = itertools.count()
@@ -91,7 +171,7 @@ class SparkTransaction(Transaction):
 
     def __init__(self, store: SparkStore) -> None:
         self.store = store
-        self.tmp = Path(tempfile.mkdtemp(prefix="revloop-spark-tx-"))
+        self.tmp = spool.new_spool("spark")
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.schemas: dict[str, pa.Schema] = {}
         self.pending: list[tuple[str, Path]] = []
@@ -187,12 +267,9 @@ class SparkTransaction(Transaction):
     def commit(self) -> None:
         for writer in self.writers.values():
             writer.close()
-        for name in list(self.writers):
-            if name.startswith("stage_"):
-                continue
-            self.store.append_file(name, self.tmp / f"{name}.parquet")
-        for _name, path in self.pending:
-            self.store.versions.publish(path)
+        appended = [self.store.append_file(name, self.tmp / f"{name}.parquet")
+                    for name in self.writers if not name.startswith("stage_")]
+        self.store.versions.publish([*appended, *(path for _, path in self.pending)])
         self.store.refresh_views([*self.writers, *(n for n, _ in self.pending)])
 
     def rollback(self) -> None:
@@ -217,6 +294,7 @@ class SparkStore(Store):
         self.session = spark_session(master)
         self.versions = _Versions(Path(warehouse).resolve())
         self.prefix = f"rl{uuid.uuid4().hex[:8]}_"
+        self._staged: dict[str, Path] = {}
         self._ibis = ibis.pyspark.connect(self.session)
         self.refresh_views()
 
@@ -259,11 +337,11 @@ class SparkStore(Store):
         path = self.versions.next_path(name)
         path.mkdir(parents=True)
         pq.write_table(schema.empty_table(), path / "part-00000.parquet")
-        self.versions.publish(path)
+        self.versions.publish([path])
         self.refresh_views([name])
 
-    def append_file(self, name: str, file: Path) -> None:
-        """Publish a new version of ``name`` with one more Parquet file."""
+    def append_file(self, name: str, file: Path) -> Path:
+        """A new (unpublished) version of ``name`` with one more Parquet file."""
         current = self.versions.current(name)
         path = self.versions.next_path(name)
         path.mkdir(parents=True)
@@ -271,7 +349,53 @@ class SparkStore(Store):
             for part in current.glob("*.parquet"):
                 shutil.copy2(part, path / part.name)
         shutil.copy2(file, path / f"part-{uuid.uuid4().hex}.parquet")
-        self.versions.publish(path)
+        return path
+
+    @contextmanager
+    def lock(self, names: Sequence[str], *, shared: Sequence[str] = (),
+             purpose: str = "") -> Iterator[None]:
+        """One writer at a time on the warehouse (a file lock), whatever the names."""
+        if self.versions.file_lock.depth == 0 and not self._try_lock():
+            self.on_notice(f"waiting for another revloop process to finish with the "
+                           f"warehouse {self.versions.root}")
+        with self.versions.file_lock:
+            yield
+
+    def _try_lock(self) -> bool:
+        import fcntl
+
+        with open(self.versions.root / ".lock", "a") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(probe, fcntl.LOCK_UN)
+        return True
+
+    def _stage(self, name: str, expr: Any) -> Any:
+        path = self.versions.next_path(name)
+        self.session.sql(str(self._ibis.compile(expr))).write.parquet(str(path))
+        self._staged[name] = path
+        view = self.view(STAGED_PREFIX + name)
+        self.session.read.parquet(str(path)).createOrReplaceTempView(view)
+        return self._ibis.table(view)
+
+    def _publish(self, names: Sequence[str]) -> None:
+        self.versions.publish([self._staged.pop(n) for n in names])
+        self.refresh_views(list(names))
+
+    def _discard_staged(self) -> None:
+        for path in self._staged.values():
+            shutil.rmtree(path, ignore_errors=True)
+        self._staged.clear()
+        # versions a killed process wrote but never published (newer than the one in force)
+        with self.versions.file_lock:
+            for base in (p for p in self.versions.root.iterdir() if p.is_dir()):
+                newest = self.versions.current(base.name)
+                for version in base.iterdir():
+                    if (version.name.startswith("v") and newest is not None
+                            and version.name > newest.name):
+                        shutil.rmtree(version, ignore_errors=True)
 
     @contextmanager
     def transaction(self) -> Iterator[SparkTransaction]:
@@ -289,14 +413,14 @@ class SparkStore(Store):
         sql = str(self._ibis.compile(expr))
         path = self.versions.next_path(name)
         self.session.sql(sql).write.parquet(str(path))
-        self.versions.publish(path)
+        self.versions.publish([path])
         self.refresh_views([name])
 
     def write_arrow(self, name: str, table: pa.Table) -> None:
         path = self.versions.next_path(name)
         path.mkdir(parents=True)
         pq.write_table(conform(table), path / "part-00000.parquet")
-        self.versions.publish(path)
+        self.versions.publish([path])
         self.refresh_views([name])
 
     def close(self) -> None:

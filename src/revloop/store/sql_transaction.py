@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from revloop.errors import StoreError
 from revloop.schema import ColumnType, Entity
 from revloop.store import merge_sql
 from revloop.store.base import MergeCounts, Transaction
@@ -26,6 +27,10 @@ class SqlTransaction(Transaction):
     @abstractmethod
     def execute(self, sql: str) -> None:
         """Run one statement."""
+
+    @abstractmethod
+    def execute_count(self, sql: str) -> int:
+        """Run one INSERT/UPDATE/DELETE and return how many rows it changed."""
 
     @abstractmethod
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
@@ -97,18 +102,28 @@ class SqlTransaction(Transaction):
             inserted, updated, stored_dups = (
                 int(v) for v in self.fetch(merge_sql.stored_class_counts_select(stage, raw))[0]
             )
-        if updated:
-            self.execute(merge_sql.changed_delete(stage, raw))
-        if inserted or updated:
-            self.execute(merge_sql.new_rows_insert(entity, stage, raw, import_id,
-                                                   anti_join=stored_before > 0))
+        replaced = self.execute_count(merge_sql.changed_delete(stage, raw)) if updated else 0
+        written = self.execute_count(merge_sql.new_rows_insert(
+            entity, stage, raw, import_id, anti_join=stored_before > 0)) \
+            if inserted or updated else 0
+        # the reconciliation reports what the statements did, not what was planned
+        if (replaced, written) != (updated, inserted + updated):
+            raise ReconciliationError(
+                f"{raw}: the merge planned {inserted:,} new and {updated:,} changed rows but "
+                f"wrote {written:,} and replaced {replaced:,}; nothing was stored")
         self.execute(f"DROP TABLE {first}")
         self.execute(f"DROP TABLE {stage}")
         self._prepared.discard(stage)
         return MergeCounts(
-            staged=staged, inserted=inserted, updated=updated,
+            staged=staged, inserted=written - replaced, updated=replaced,
             duplicates=dups + stored_dups, conflicts=conflicts,
         )
+
+
+class ReconciliationError(StoreError):
+    """What a merge wrote differs from what it counted: the import is rolled back."""
+
+    code = "reconciliation_failed"
 
 
 def append_new_sql(target: str, stage: str, key: tuple[str, ...], text_type: str) -> str:

@@ -7,13 +7,14 @@ One module per command group: ``store`` (init, import, build, status, schema, qu
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from revloop import __version__, facade
 from revloop.interfaces.cli import attribution, funnel, generate, scoring, store
-from revloop.interfaces.cli.common import out, state
+from revloop.interfaces.cli.common import fail, install_signal_handlers, out, state
 
 app = typer.Typer(
     name="revloop",
@@ -52,5 +53,12 @@ for _module in (store, generate, funnel, attribution, scoring):
 
 def main() -> None:
     """Console-script entry point."""
-    facade.load_settings()  # fail early and clearly on a bad revloop.toml / REVLOOP_* value
+    install_signal_handlers()
+    try:
+        try:  # fail early and clearly on a bad revloop.toml / REVLOOP_* value
+            facade.load_settings()
+        except facade.RevloopError as exc:
+            fail(exc.code, exc.message, "--json" in sys.argv, 2)
+    except typer.Exit as stop:
+        sys.exit(stop.exit_code)
     app()

@@ -13,6 +13,7 @@ from rich.table import Table
 from revloop.facade import attribution
 from revloop.interfaces.cli.common import (
     JsonOpt,
+    RawOpt,
     emit_json,
     open_store,
     out,
@@ -135,6 +136,7 @@ def attribute(
     ] = None,
     chart: Annotated[Path | None, typer.Option(
         "--chart", help="Draw the chart(s): file.png, file.svg, or a name for both.")] = None,
+    raw: RawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run ``revloop attribute`` (help text in ``_HELP``)."""
@@ -161,7 +163,7 @@ def attribute(
                 result = attribution.run(store, request)
         files: list[Path] = []
         if output is not None:
-            attribution.export(result, output)
+            attribution.export(result, output, raw)
             files.append(output)
         if chart is not None:
             files += attribution.chart(result, chart)

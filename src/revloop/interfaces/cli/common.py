@@ -8,7 +8,9 @@ and message also go to stdout as ``{"error": {"code": …, "message": …}}``.
 
 from __future__ import annotations
 
+import errno
 import json
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,9 +29,12 @@ from revloop.facade import RevloopError, Store
 # Piped output (CI logs, `| less`) gets room for the tables instead of rich's 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=120)
 err = Console(stderr=True)
-state: dict[str, Any] = {"db": None, "debug": False}
+state: dict[str, Any] = {"db": None, "debug": False, "signal": None}
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+RawOpt = Annotated[bool, typer.Option(
+    "--raw", help="Write CSV text exactly as stored: cells starting with = + - @ are otherwise "
+    "prefixed with ' so that spreadsheets do not run them as formulas.")]
 T = TypeVar("T")
 
 
@@ -46,12 +51,44 @@ def run(fn: Callable[[], T], as_json: bool = False) -> T:
             raise
         fail(exc.code, exc.message, as_json, 2)
     except KeyboardInterrupt:
-        fail("interrupted", "nothing was written by the unfinished step", as_json, 130)
+        _stopped(as_json)
     except Exception as exc:
+        if _is_interrupt(exc):  # an engine turned Ctrl-C into an error of its own
+            _stopped(as_json)
         if state["debug"]:
             raise
-        fail("internal_error", f"{type(exc).__name__}: {exc} (run with --debug for the "
+        fail(_code_of(exc), f"{type(exc).__name__}: {exc} (run with --debug for the "
              "traceback)", as_json, 1)
+
+
+def _stopped(as_json: bool) -> NoReturn:
+    signum = state.get("signal") or signal.SIGINT
+    name = "terminated" if signum == signal.SIGTERM else "interrupted"
+    fail(name, "stopped; nothing of the unfinished step was written", as_json,
+         128 + int(signum))
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    return type(exc).__name__ == "InterruptException" or "interrupted" in str(exc).lower()
+
+
+def _code_of(exc: BaseException) -> str:
+    """A stable code for an error no revloop code anticipated (disk full is common enough to
+    name)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return "disk_full"
+    return "internal_error"
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM stops a command the way Ctrl-C does: the open transaction rolls back, temporary
+    files are removed, and the exit code says which signal it was."""
+
+    def stop(signum: int, _frame: object) -> None:
+        state["signal"] = signum
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def fail(code: str, message: str, as_json: bool = False, exit_code: int = 2) -> NoReturn:
@@ -66,11 +103,16 @@ def fail(code: str, message: str, as_json: bool = False, exit_code: int = 2) -> 
 @contextmanager
 def open_store(db: str | None = None) -> Iterator[Store]:
     """The store named by ``db``, else by ``--db`` / ``REVLOOP_DB`` / ``revloop.toml``."""
-    store = facade.open_store(db or state["db"])
+    store = facade.open_store(db or state["db"], on_notice=notice)
     try:
         yield store
     finally:
         store.close()
+
+
+def notice(message: str) -> None:
+    """A note from the store while it works (a wait, a migration), on stderr."""
+    err.print(f"[yellow]note[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def emit_json(doc: Any) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from revloop.facade import funnel
 from revloop.interfaces.cli.common import (
     JsonOpt,
+    RawOpt,
     emit_json,
     open_store,
     out,
@@ -260,6 +261,7 @@ def register(app: typer.Typer) -> None:
         stages: Annotated[bool, typer.Option(
             "--stages", help="Print the stage definitions and value maps in effect, and "
             "exit.")] = False,
+        raw: RawOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """The integrated funnel: conversion, velocity, time in stage, stalls, cohorts, cuts,
@@ -287,7 +289,7 @@ def register(app: typer.Typer) -> None:
                     task, description=f"funnel: {name}", advance=1))
             files: list[Path] = []
             if export is not None:
-                files += funnel.export(result, export, export_format.value)
+                files += funnel.export(result, export, export_format.value, raw)
             if charts is not None:
                 formats = [f.strip() for f in chart_format.split(",") if f.strip()]
                 files += funnel.charts(result, charts, formats)

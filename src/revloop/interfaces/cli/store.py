@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from revloop import facade
 from revloop.interfaces.cli.common import (
     JsonOpt,
+    RawOpt,
     emit_json,
+    err,
     open_store,
     out,
     print_reconciliation,
@@ -91,8 +94,14 @@ def import_(
     result = run(body, as_json)
     if as_json:
         emit_json(result.to_dict())
-        return
-    print_reconciliation(result)
+    else:
+        print_reconciliation(result)
+    if not result.reconciles:  # never a success exit for an import that does not add up
+        err.print(f"[bold red]{escape('error[import_does_not_reconcile]')}:[/] read ≠ stored + "
+                  "duplicates + quarantined for "
+                  + ", ".join(n for n, c in result.entities.items() if not c.reconciles),
+                  highlight=False)
+        raise typer.Exit(3)
 
 
 def build_(as_json: JsonOpt = False) -> None:
@@ -191,12 +200,14 @@ def quarantine_export(
     path: Annotated[Path, typer.Argument(help="Output file: .csv or .parquet.")],
     entity: Annotated[str | None, typer.Option(help="Only this entity.")] = None,
     import_id: Annotated[str | None, typer.Option("--import", help="Only this import.")] = None,
+    raw: RawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the quarantine to CSV or Parquet for fixing and re-importing."""
     def body() -> int:
         with open_store() as store:
-            return facade.quarantine_export(store, path, entity=entity, import_id=import_id)
+            return facade.quarantine_export(store, path, entity=entity, import_id=import_id,
+                                            raw=raw)
     n = run(body, as_json)
     if as_json:
         emit_json({"path": str(path), "rows": n})
