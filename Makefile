@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DATASETS ?= ../shared/datasets
 
-.PHONY: demo test install system lint typecheck imports unit schema-doc bench clean
+.PHONY: demo test install system lint typecheck imports unit chaos schema-doc bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ unit: install system
 	SPARK_LOCAL_IP=127.0.0.1 $(VENV)/bin/pytest
 
 test: lint typecheck imports unit
+
+# The chaos suite many times over, with the scenario that restarts PostgreSQL mid-import.
+chaos: install system
+	SPARK_LOCAL_IP=127.0.0.1 REVLOOP_CHAOS_RUNS=$${RUNS:-10} REVLOOP_CHAOS_FULL=1 \
+		$(VENV)/bin/pytest -m chaos tests/chaos
 
 schema-doc: install
 	$(VENV)/bin/revloop schema --markdown > docs/schema.md

@@ -58,7 +58,7 @@ def test_concurrent_imports_of_the_same_file_store_each_row_once(pg_url: str,
 def test_concurrent_imports_of_new_keys_into_a_filled_store(pg_url: str,
                                                             tmp_path: Path) -> None:
     first = _accounts(tmp_path / "accounts.csv", 0, 1_000)
-    code, out, err = _together(pg_url, ["import", "canonical", str(first)])[0]
+    code, _, err = _together(pg_url, ["import", "canonical", str(first)])[0]
     assert code == 0, err
     (tmp_path / "more").mkdir()
     more = _accounts(tmp_path / "more" / "accounts.csv", 1_000, ROWS)
