@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -93,3 +94,30 @@ def test_concurrent_builds_run_one_after_the_other(pg_url: str, tmp_path: Path) 
     with psycopg.connect(pg_url) as con:
         statuses = con.execute("SELECT status FROM builds").fetchall()
     assert sorted(s for (s,) in statuses) == ["complete"] * 3
+
+
+def test_a_busy_duckdb_store_says_who_holds_it(tmp_path: Path) -> None:
+    db = f"duckdb:///{tmp_path / 'store.duckdb'}"
+    file = _accounts(tmp_path / "accounts.csv", 0, 400_000)
+    first = _revloop(db, "import", "canonical", str(file))
+    time.sleep(1.5)
+    env_wait = {"REVLOOP_BUSY_TIMEOUT": "0.5"}
+    second = subprocess.run([sys.executable, "-m", "revloop.interfaces.cli", "--db", db,
+                             "status"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **env_wait})
+    assert first.wait(timeout=600) == 0
+    if second.returncode == 0:
+        pytest.skip("the first import finished before the second command started")
+    assert second.returncode == 2
+    assert second.stderr.startswith("error[store_busy]: the store")
+    assert f"in use by process {first.pid}" in second.stderr
+
+
+@pytest.mark.spark
+def test_concurrent_spark_imports_take_turns(tmp_path: Path) -> None:
+    db = f"spark://local?warehouse={tmp_path / 'wh'}"
+    file = _accounts(tmp_path / "accounts.csv", 0, 5_000)
+    results = _together(db, ["import", "canonical", str(file), "--json"],
+                        ["import", "canonical", str(file), "--json"])
+    assert all(code == 0 for code, _, _ in results), [err for _, _, err in results]
+    assert sorted(json.loads(out)["stored"] for _, out, _ in results) == [0, 5_000]

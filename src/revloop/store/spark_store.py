@@ -238,6 +238,7 @@ class SparkTransaction(Transaction):
     def merge(self, entity: Entity, stage: str, import_id: str) -> MergeCounts:
         session = self.store.session
         keyed, first = self._keyed(entity, stage)
+        self.store.table(entity.raw_table)  # the view on the version in force
         raw = self.store.view(entity.raw_table)
         staged = session.sql(f"SELECT count(*) FROM {keyed}").collect()[0][0]
         dups, conflicts = session.sql(merge_sql.repeat_counts_select(keyed, first)).collect()[0]
@@ -295,6 +296,7 @@ class SparkStore(Store):
         self.versions = _Versions(Path(warehouse).resolve())
         self.prefix = f"rl{uuid.uuid4().hex[:8]}_"
         self._staged: dict[str, Path] = {}
+        self._viewed: dict[str, Path] = {}
         self._ibis = ibis.pyspark.connect(self.session)
         self.refresh_views()
 
@@ -307,6 +309,10 @@ class SparkStore(Store):
         return f"{self.prefix}{name}"
 
     def table(self, name: str) -> Any:
+        # another process may have published a newer version since the view was made
+        current = self.versions.current(name)
+        if current is not None and self._viewed.get(name) != current:
+            self.refresh_views([name])
         return self._ibis.table(self.view(name))
 
     def refresh_views(self, names: list[str] | None = None) -> None:
@@ -315,6 +321,7 @@ class SparkStore(Store):
             path = self.versions.current(name)
             if path is not None:
                 self.session.read.parquet(str(path)).createOrReplaceTempView(self.view(name))
+                self._viewed[name] = path
 
     def list_tables(self) -> list[str]:
         return self.versions.tables()
@@ -359,6 +366,7 @@ class SparkStore(Store):
             self.on_notice(f"waiting for another revloop process to finish with the "
                            f"warehouse {self.versions.root}")
         with self.versions.file_lock:
+            self.refresh_views()  # what others published while this process waited
             yield
 
     def _try_lock(self) -> bool:
