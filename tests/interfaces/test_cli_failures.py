@@ -121,3 +121,21 @@ def test_a_killed_imports_spool_is_removed_by_the_next_import(tmp_path: Path) ->
                           capture_output=True, text=True, env=_env(spool), timeout=120)
     assert done.returncode == 0, done.stderr
     assert not list(spool.iterdir())
+
+
+def test_an_import_that_does_not_reconcile_exits_non_zero(tmp_path: Path) -> None:
+    """A store whose raw table holds a key twice (as concurrent imports once left it) makes
+    the next import's counts not add up: that must never look like success."""
+    import duckdb
+
+    db = tmp_path / "store.duckdb"
+    file = _accounts(tmp_path / "accounts.csv", 5)
+    subprocess.run(_cli("--db", f"duckdb:///{db}", "import", "canonical", str(file)),
+                   check=True, capture_output=True, env=_env(tmp_path), timeout=120)
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO raw_accounts SELECT * FROM raw_accounts LIMIT 1")
+    proc = subprocess.run(_cli("--db", f"duckdb:///{db}", "import", "canonical", str(file)),
+                          capture_output=True, text=True, env=_env(tmp_path), timeout=120)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "DOES NOT reconcile" in proc.stdout
+    assert proc.stderr.startswith("error[import_does_not_reconcile]:")
