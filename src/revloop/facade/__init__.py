@@ -1,4 +1,8 @@
-"""The one import surface the interfaces (CLI, API, web) use. No SQL and no I/O formatting."""
+"""The one import surface the interfaces (CLI, API, web) use. No SQL and no I/O formatting.
+
+The heavy parts (engines, Arrow, the analytics) are imported inside the functions that use
+them, so that ``revloop --help`` and light commands start at once.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,16 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from revloop.errors import ConfigError, RevloopError
-from revloop.ingest.adapters import get_adapter
-from revloop.ingest.pipeline import ImportOptions, ImportResult, ProgressHook, run_import
-from revloop.ingest.readers import ReadOptions
-from revloop.model import tables
-from revloop.model.build import BuildOptions, StepHook, build
-from revloop.model.schema_doc import schema_markdown
 from revloop.schema import ENTITIES
 from revloop.settings import Settings, load_settings
-from revloop.store import Store, connect
+
+if TYPE_CHECKING:
+    from revloop.ingest.pipeline import ImportResult, ProgressHook
+    from revloop.model.build import StepHook
+    from revloop.store import Store
 
 __all__ = [
     "ENTITIES",
@@ -41,6 +43,8 @@ __all__ = [
 def open_store(db: str | None = None, settings: Settings | None = None,
                on_notice: Callable[[str], None] | None = None) -> Store:
     """The store at ``db`` (or the configured one), created, migrated and checked."""
+    from revloop.store import connect
+
     s = settings or load_settings()
     return connect(db or s.db, spark_warehouse=s.spark_warehouse, on_notice=on_notice)
 
@@ -58,6 +62,10 @@ def import_files(
     progress: ProgressHook | None = None,
 ) -> ImportResult:
     """Import files of ``source`` (canonical, salesforce, hubspot, mapped) in one transaction."""
+    from revloop.ingest.adapters import get_adapter
+    from revloop.ingest.pipeline import ImportOptions, run_import
+    from revloop.ingest.readers import ReadOptions
+
     s = settings or load_settings()
     adapter = get_adapter(source, entity=entity, mapping=mapping)
     read = ReadOptions(delimiter=delimiter, encoding=encoding, batch_rows=s.batch_rows,
@@ -68,6 +76,8 @@ def import_files(
 def build_model(store: Store, settings: Settings | None = None,
                 step: StepHook | None = None) -> dict[str, int]:
     """Rebuild staging, intermediate and mart tables; row counts of the marts."""
+    from revloop.model.build import BuildOptions, build
+
     s = settings or load_settings()
     return build(store, BuildOptions(free_mail_domains=s.free_mail_domains), step)
 
@@ -90,6 +100,8 @@ class StoreStatus:
 
 def status(store: Store, last_imports: int = 5) -> StoreStatus:
     """Row counts of raw tables and marts, the quarantine size and the latest imports."""
+    from revloop.model import tables
+
     present = set(store.list_tables())
     raw = {e.name: store.count(e.raw_table) for e in ENTITIES}
     marts = {e.name: store.count(e.name) for e in ENTITIES if e.name in present}
@@ -139,3 +151,10 @@ def quarantine_export(store: Store, path: str | Path, *, entity: str | None = No
     table = pa.Table.from_pylist(rows) if rows else store.table("quarantine").limit(0) \
         .to_pyarrow()
     return write_table_file(table, path, raw=raw)
+
+
+def schema_markdown() -> str:
+    """``docs/schema.md``: the canonical schema as Markdown."""
+    from revloop.model.schema_doc import schema_markdown as markdown
+
+    return markdown()

@@ -15,10 +15,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from revloop.errors import ConfigError
-from revloop.facade import ImportResult, build_model, import_files, open_store
+from revloop.facade import build_model, import_files, open_store
 from revloop.generator.company import BLOCK_ENTITIES, GenerateResult, ProgressHook, generate
 from revloop.generator.config import GeneratorConfig
 from revloop.generator.profile import CompanyProfile, company_profile
+from revloop.ingest.pipeline import ImportResult
 from revloop.ingest.pipeline import ProgressHook as ImportProgressHook
 from revloop.settings import Settings
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from revloop.facade import attribution
 from revloop.interfaces.cli.common import (
     JsonOpt,
     RawOpt,
@@ -21,6 +20,12 @@ from revloop.interfaces.cli.common import (
     run,
     show_path,
 )
+from revloop.interfaces.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from revloop.facade import attribution
+else:
+    attribution = lazy_module("revloop.facade.attribution")
 
 
 class Level(StrEnum):

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,7 +24,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from revloop import facade
-from revloop.facade import RevloopError, Store
+from revloop.facade import RevloopError
+
+if TYPE_CHECKING:
+    from revloop.facade import Store
 
 # Piped output (CI logs, `| less`) gets room for the tables instead of rich's 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=120)

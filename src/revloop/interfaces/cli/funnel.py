@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from revloop.facade import funnel
 from revloop.interfaces.cli.common import (
     JsonOpt,
     RawOpt,
@@ -21,6 +20,12 @@ from revloop.interfaces.cli.common import (
     report_files,
     run,
 )
+from revloop.interfaces.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from revloop.facade import funnel
+else:
+    funnel = lazy_module("revloop.facade.funnel")
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 

@@ -6,12 +6,11 @@ import datetime as dt
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from revloop.facade import generate as gen
 from revloop.interfaces.cli.common import (
     JsonOpt,
     emit_json,
@@ -22,6 +21,12 @@ from revloop.interfaces.cli.common import (
     show_path,
     state,
 )
+from revloop.interfaces.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from revloop.facade import generate as gen
+else:
+    gen = lazy_module("revloop.facade.generate")
 
 
 class Format(StrEnum):

@@ -4,14 +4,12 @@ explain``."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from revloop.facade import scoring
-from revloop.facade.scoring import ACCOUNT_MODELS
 from revloop.interfaces.cli.common import (
     JsonOpt,
     emit_json,
@@ -21,6 +19,12 @@ from revloop.interfaces.cli.common import (
     run,
     show_path,
 )
+from revloop.interfaces.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from revloop.facade import scoring
+else:
+    scoring = lazy_module("revloop.facade.scoring")
 
 score_app = typer.Typer(
     help="Lead and account scoring: rule-based lead scores from a rules file (`rules`), "
@@ -275,7 +279,7 @@ def _print_accounts(acc: scoring.ScoredAccounts) -> None:
     out.print(f"Accounts: {acc.rows:,} scored; 6QA: {_fmt(acc.six_qa)}; "
               f"stages: {stages or '—'}")
     table = Table(title="Top accounts", title_justify="left")
-    cols = [c for c in ACCOUNT_MODELS if f"{c}_score" in (acc.top[0] if acc.top else {})]
+    cols = [c for c in scoring.ACCOUNT_MODELS if f"{c}_score" in (acc.top[0] if acc.top else {})]
     table.add_column("account")
     for c in cols:
         table.add_column(c.replace("_", " "), justify="right")
