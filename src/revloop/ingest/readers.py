@@ -4,17 +4,19 @@ Every reader yields Arrow record batches with the file's own columns plus ``_lin
 of the record; the CSV header is line 1, and a quoted value spanning lines counts as one), and
 collects rows it could not read at all (wrong number of fields, invalid UTF-8, bad JSON) as
 :class:`BadRow` records for the quarantine. Whole-file problems raise :class:`InputFileError`.
+
+Files are opened through :mod:`revloop.ingest.rawfile`: compressed files are decompressed and
+UTF-16/UTF-32 files transcoded on the fly, so the readers only ever see text bytes.
 """
 
 from __future__ import annotations
 
-import csv
+import codecs
 import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -23,11 +25,14 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from revloop.errors import InputFileError
+from revloop.ingest.csv_header import read_header
+from revloop.ingest.jsonlines import JsonRows, json_text, jsonl_columns
+from revloop.ingest.rawfile import LINE_BREAK, READ_ERRORS, RawFile, base_name, check_path, sniff
 
-CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 _TRUNCATED_QUOTE = ("the last line ends inside a quoted value and the file has no final line "
                     "break: the file looks truncated")
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_TRUNCATED_HINT = " — the file does not end with a line break: it looks truncated"
+_TAIL_BYTES = 1 << 20
 
 
 @dataclass
@@ -40,6 +45,11 @@ class BadRow:
     code: str
     reason: str
     record: dict[str, object] | None = None
+
+    def __post_init__(self) -> None:
+        # No store keeps a NUL byte in text (PostgreSQL refuses it): show it escaped.
+        if self.value is not None and "\x00" in self.value:
+            self.value = self.value.replace("\x00", "\\x00")
 
 
 @dataclass
@@ -71,6 +81,20 @@ class SourceFile:
     trailing_empty: int = 0
     ends_with_newline: bool = True
     truncated_last_line: bool = False
+    raw: RawFile | None = None  # how the bytes are unpacked (None: a plain file)
+    header_line: int = 1  # 2 after an Excel "sep=;" line
+    sep_line: str | None = None  # the delimiter an Excel "sep=" line names
+    _short_rows: list[BadRow] = field(default_factory=list, repr=False)
+
+    @property
+    def source(self) -> RawFile:
+        """The file's packaging (compression, wide encoding)."""
+        return self.raw or RawFile(self.path)
+
+    @property
+    def text_encoding(self) -> str:
+        """The encoding of the bytes the readers see (UTF-8 once transcoded)."""
+        return "utf-8" if self.source.transcoded else self.options.encoding
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The file's records, in order, as batches with a ``_line`` column."""
@@ -95,6 +119,8 @@ class SourceFile:
                 ) from exc
             raise InputFileError(str(self.path), f"cannot parse as CSV: {exc}",
                                  code="unparseable_csv") from exc
+        except (*READ_ERRORS, pa.ArrowException) as exc:
+            raise self.source.read_error(exc) from exc
 
     def _csv_stream(self) -> Iterator[pa.RecordBatch]:
         # Trailing delimiters on every line (Excel) make nameless columns: read, then drop them.
@@ -102,25 +128,28 @@ class SourceFile:
 
         def on_invalid(row: pacsv.InvalidRow) -> str:
             line = int(row.number) if row.number is not None else -1
-            self.bad_rows.append(_field_count_problem(row, line, self.ends_with_newline))
+            bad = _field_count_problem(row, line)
+            self.bad_rows.append(bad)
+            if row.actual_columns < row.expected_columns:
+                self._short_rows.append(bad)  # may be the truncated last line: see the tail
             return "skip"
 
         # A Python file object, not the path: Arrow then reads block by block on demand,
         # while its own file stream reads ahead (measured: 500 MB held for 16 MB blocks).
-        handle = open(self.path, "rb")  # noqa: SIM115  (closed when the stream ends)
+        handle = _TailKeeper(self.source.open())
         try:
             yield from self._csv_records(handle, names, on_invalid)
         finally:
             handle.close()
 
-    def _csv_records(self, handle: BinaryIO, names: list[str],
+    def _csv_records(self, handle: _TailKeeper, names: list[str],
                      on_invalid: Callable[[pacsv.InvalidRow], str]) -> Iterator[pa.RecordBatch]:
         opts = self.options
         reader = pacsv.open_csv(
             handle,
             read_options=pacsv.ReadOptions(
-                block_size=opts.block_bytes, use_threads=False, skip_rows=1, column_names=names,
-                encoding=opts.encoding,
+                block_size=opts.block_bytes, use_threads=False, skip_rows=self.header_line,
+                column_names=names, encoding=self.text_encoding,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid,
@@ -130,7 +159,7 @@ class SourceFile:
                 strings_can_be_null=False, quoted_strings_can_be_null=False,
             ),
         )
-        next_line = 2
+        next_line = self.header_line + 1
         pending: pa.RecordBatch | None = None
         for batch in reader:
             if batch.num_rows == 0:
@@ -140,21 +169,41 @@ class SourceFile:
             if pending is not None:
                 yield pending
             pending = self._to_text(batch, lines)
+        self._inspect_tail(handle.tail)  # the whole file has been read now
         if pending is not None:
-            last_line = pending.column("_line")[-1].as_py() if pending.num_rows else 0
-            caught = [b for b in self.bad_rows if b.line > last_line]  # e.g. too few fields
-            if self.truncated_last_line and caught:
-                tail = max(caught, key=lambda b: b.line)
-                tail.code, tail.reason = "truncated_last_line", _TRUNCATED_QUOTE
-            if self.truncated_last_line and pending.num_rows and not caught:
-                last = pending.slice(pending.num_rows - 1).to_pylist()[0]
-                self.bad_rows.append(BadRow(
-                    line=int(last["_line"]), column=None, value=None, code="truncated_last_line",
-                    reason=_TRUNCATED_QUOTE,
-                    record={k: v for k, v in last.items() if k != "_line"},
-                ))
-                pending = pending.slice(0, pending.num_rows - 1)
-            yield pending
+            yield self._without_truncated_tail(pending)
+
+    def _without_truncated_tail(self, pending: pa.RecordBatch) -> pa.RecordBatch:
+        """The last batch, its last record quarantined when the file ends inside a quoted
+        value (CSV parsers swallow such a line silently)."""
+        if not self.truncated_last_line:
+            return pending
+        last_line = pending.column("_line")[-1].as_py() if pending.num_rows else 0
+        caught = [b for b in self.bad_rows if b.line > last_line]  # e.g. too few fields
+        if caught:
+            tail = max(caught, key=lambda b: b.line)
+            tail.code, tail.reason = "truncated_last_line", _TRUNCATED_QUOTE
+            return pending
+        if pending.num_rows:
+            last = pending.slice(pending.num_rows - 1).to_pylist()[0]
+            self.bad_rows.append(BadRow(
+                line=int(last["_line"]), column=None, value=None, code="truncated_last_line",
+                reason=_TRUNCATED_QUOTE,
+                record={k: v for k, v in last.items() if k != "_line"},
+            ))
+            pending = pending.slice(0, pending.num_rows - 1)
+        return pending
+
+    def _inspect_tail(self, tail: bytes) -> None:
+        """Look at the end of the file: a last line cut inside a quoted value is otherwise
+        swallowed silently by CSV parsers, and a short last row is probably cut off."""
+        self.ends_with_newline = tail.endswith((b"\n", b"\r"))
+        if self.ends_with_newline:
+            return
+        last = LINE_BREAK.split(tail)[-1]
+        self.truncated_last_line = last.count(b'"') % 2 == 1
+        for bad in self._short_rows:
+            bad.reason += _TRUNCATED_HINT
 
     def _number_lines(self, n: int, start: int) -> tuple[pa.Array, int]:
         # Skipped (invalid) rows still occupy a line number: step over them.
@@ -200,39 +249,30 @@ class SourceFile:
             except UnicodeDecodeError as err:
                 values.append(None)
                 bad.append(True)
-                byte = raw[err.start]
-                self.bad_rows.append(BadRow(
-                    line=line, column=name,
-                    value=raw.decode("utf-8", errors="replace")[:200],
-                    code="invalid_utf8",
-                    reason=(
-                        f"invalid UTF-8 byte 0x{byte:02X} at position {err.start + 1} of the "
-                        "value; the file is probably Latin-1/Windows-1252: re-save it as UTF-8 "
-                        "or import with --encoding cp1252"
-                    ),
-                ))
+                self.bad_rows.append(_invalid_utf8(line, name, raw, err))
         return pa.array(values, pa.string()), pa.array(bad, pa.bool_())
 
     @property
     def delimiter(self) -> str:
+        """The field delimiter: an Excel ``sep=`` line, else ``--sep``, else by extension."""
+        if self.sep_line:
+            return self.sep_line
         if self.options.delimiter:
             return self.options.delimiter
-        return "\t" if self.path.suffix.lower() in (".tsv", ".tab") else ","
-
-    def inspect_tail(self) -> None:
-        """Look at the end of the file: a last line cut inside a quoted value is otherwise
-        swallowed silently by CSV parsers."""
-        size = self.path.stat().st_size
-        with open(self.path, "rb") as fh:
-            fh.seek(max(0, size - (1 << 20)))
-            tail = fh.read()
-        self.ends_with_newline = tail.endswith((b"\n", b"\r"))
-        if not self.ends_with_newline:
-            last = tail.rsplit(b"\n", 1)[-1]
-            self.truncated_last_line = last.count(b'"') % 2 == 1
+        return "\t" if base_name(self.path).suffix.lower() in (".tsv", ".tab") else ","
 
     # -- Parquet -------------------------------------------------------------------------
     def _parquet_batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._parquet_stream()
+        except (OSError, pa.ArrowException) as exc:
+            # A damaged page shows only when it is read; name the file and the rows before it.
+            raise InputFileError(
+                str(self.path), f"cannot read the Parquet file after row {self.rows_read}: "
+                f"{exc}", code="unreadable_file",
+            ) from exc
+
+    def _parquet_stream(self) -> Iterator[pa.RecordBatch]:
         pf = pq.ParquetFile(str(self.path))
         line = 1
         for batch in pf.iter_batches(batch_size=self.options.batch_rows):
@@ -246,37 +286,44 @@ class SourceFile:
 
     # -- JSON lines ----------------------------------------------------------------------
     def _jsonl_batches(self) -> Iterator[pa.RecordBatch]:
-        names = self.columns
-        rows: dict[str, list[str | None]] = {n: [] for n in names}
-        lines: list[int] = []
-        with open(self.path, encoding=self.options.encoding, errors="strict", newline="") as fh:
-            for number, text in enumerate(fh, start=1):
-                if not text.strip():
+        try:
+            yield from self._jsonl_stream()
+        except READ_ERRORS as exc:
+            raise self.source.read_error(exc) from exc
+
+    def _jsonl_stream(self) -> Iterator[pa.RecordBatch]:
+        rows = JsonRows(self.columns)
+        with self.source.open() as fh:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.strip():
                     continue
-                record = self._parse_json_line(text, number)
+                record = self._parse_json_line(raw, number)
                 if record is None:
                     continue
                 self.rows_read += 1
-                for n in names:
-                    v = record.get(n)
-                    value: str | None = v if v is None or isinstance(v, str) else json.dumps(v)
-                    rows[n].append(value)
-                lines.append(number)
-                if len(lines) >= self.options.batch_rows:
-                    yield _text_batch(rows, lines)
-                    rows = {n: [] for n in names}
-                    lines = []
-        if lines:
-            yield _text_batch(rows, lines)
+                rows.add(record, number)
+                if rows.count >= self.options.batch_rows:
+                    yield rows.flush()
+        if rows.count:
+            yield rows.flush()
+        self.columns.extend(c for c in rows.names if c not in self.columns)
 
-    def _parse_json_line(self, text: str, number: int) -> dict[str, object] | None:
+    def _parse_json_line(self, raw: bytes, number: int) -> dict[str, object] | None:
+        try:
+            text = json_text(raw, number, self.text_encoding)
+        except UnicodeDecodeError as err:
+            self.rows_read += 1
+            self.bad_rows.append(_invalid_utf8(number, None, raw, err, self.text_encoding))
+            return None
         try:
             record = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # also numbers over 4,300 digits
             self.rows_read += 1
+            detail = (f"{exc.msg} at character {exc.pos + 1}"
+                      if isinstance(exc, json.JSONDecodeError) else str(exc))
             self.bad_rows.append(BadRow(
                 line=number, column=None, value=text[:200], code="invalid_json",
-                reason=f"not valid JSON ({exc.msg} at character {exc.pos + 1})",
+                reason=f"not valid JSON ({detail})",
             ))
             return None
         if not isinstance(record, dict):
@@ -286,33 +333,71 @@ class SourceFile:
                 reason="each line must be a JSON object ({...})",
             ))
             return None
-        extra = set(record) - set(self.columns)
-        if extra:
-            self.columns.extend(sorted(extra))  # later batches carry the new columns
         return record
 
 
-def _text_batch(rows: dict[str, list[str | None]], lines: list[int]) -> pa.RecordBatch:
-    arrays = [pa.array(v + [None] * (len(lines) - len(v)), pa.string()) for v in rows.values()]
-    return pa.RecordBatch.from_arrays(
-        [*arrays, pa.array(lines, pa.int64())], names=[*rows.keys(), "_line"]
+class _TailKeeper(io.RawIOBase):
+    """A read-only stream that remembers the last bytes it handed out (the end of the file,
+    once the parser is through)."""
+
+    def __init__(self, source: io.BufferedIOBase) -> None:
+        super().__init__()
+        self._source = source
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._source.read(-1 if size is None else size)
+        if len(data) >= _TAIL_BYTES:
+            self.tail = data[-_TAIL_BYTES:]
+        elif data:
+            self.tail = (self.tail + data)[-_TAIL_BYTES:]
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._source.close()
+        super().close()
+
+
+def _invalid_utf8(line: int, column: str | None, raw: bytes, err: UnicodeDecodeError,
+                  encoding: str = "utf-8") -> BadRow:
+    byte = raw[err.start]
+    if codecs.lookup(encoding).name != "utf-8":
+        return BadRow(
+            line=line, column=column, value=raw.decode("utf-8", errors="replace")[:200],
+            code="invalid_encoding",
+            reason=f"byte 0x{byte:02X} at position {err.start + 1} of the line is not valid "
+            f"{encoding} ({err.reason}); pass the file's real encoding with --encoding",
+        )
+    return BadRow(
+        line=line, column=column, value=raw.decode("utf-8", errors="replace")[:200],
+        code="invalid_utf8",
+        reason=(
+            f"invalid UTF-8 byte 0x{byte:02X} at position {err.start + 1} of the "
+            f"{'value' if column else 'line'}; the file is probably Latin-1/Windows-1252: "
+            "re-save it as UTF-8 or import with --encoding cp1252"
+        ),
     )
 
 
-def _field_count_problem(row: pacsv.InvalidRow, line: int, ends_with_newline: bool) -> BadRow:
+def _field_count_problem(row: pacsv.InvalidRow, line: int) -> BadRow:
     text = row.text or ""
-    hint = ""
-    if row.actual_columns < row.expected_columns and not ends_with_newline:
-        hint = " — the file does not end with a line break: it looks truncated"
     return BadRow(
         line=line, column=None, value=text[:200], code="wrong_field_count",
-        reason=f"has {row.actual_columns} fields, expected {row.expected_columns}{hint}",
+        reason=f"has {row.actual_columns} fields, expected {row.expected_columns}",
     )
 
 
 def detect_format(path: Path) -> str:
-    """csv, parquet or jsonl from the file name."""
-    suffix = "".join(path.suffixes[-1:]).lower()
+    """csv, parquet or jsonl from the file name (a compression suffix aside)."""
+    suffix = base_name(path).suffix.lower()
     if suffix in (".parquet", ".pq"):
         return "parquet"
     if suffix in (".jsonl", ".ndjson", ".json"):
@@ -324,137 +409,29 @@ def open_file(path: str | Path, options: ReadOptions | None = None) -> SourceFil
     """Open an input file, read and check its header; raise InputFileError when unusable."""
     p = Path(path)
     opts = options or ReadOptions()
-    if not p.exists():
-        raise InputFileError(str(p), "no such file", code="file_not_found")
-    if p.is_dir():
-        raise InputFileError(str(p), "is a folder, expected a file", code="not_a_file")
-    if p.stat().st_size == 0:
-        raise InputFileError(str(p), "the file is empty (0 bytes)", code="empty_file")
+    check_path(p)
     fmt = detect_format(p)
+    raw = sniff(p, opts.encoding, binary=fmt == "parquet")
     if fmt == "parquet":
-        return _open_parquet(p, opts)
+        return _open_parquet(p, opts, raw)
+    src = SourceFile(p, [], fmt, opts, notices=list(raw.notices), raw=raw)
     if fmt == "jsonl":
-        return SourceFile(p, _jsonl_columns(p, opts), fmt, opts)
-    src = SourceFile(p, [], fmt, opts)
-    header, trailing, had_bom = _read_header(p, opts, src.delimiter)
-    if had_bom:
-        src.notices.append("UTF-8 byte-order mark at the start of the file was skipped")
-    src.columns = header
-    src.trailing_empty = trailing
-    src.inspect_tail()
+        src.columns = jsonl_columns(src)
+    else:
+        read_header(src)
     return src
 
 
-def _open_parquet(p: Path, opts: ReadOptions) -> SourceFile:
+def _open_parquet(p: Path, opts: ReadOptions, raw: RawFile) -> SourceFile:
+    if raw.compression:
+        raise InputFileError(str(p), f"the Parquet file is {raw.compression}-compressed as a "
+                             "whole: decompress it first (Parquet compresses its own pages)",
+                             code="unsupported_format")
     try:
         schema = pq.read_schema(str(p))
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise InputFileError(str(p), f"not a readable Parquet file: {exc}",
                              code="unreadable_file") from exc
     return SourceFile(p, list(schema.names), "parquet", opts)
 
 
-def _jsonl_columns(p: Path, opts: ReadOptions) -> list[str]:
-    names: list[str] = []
-    with open(p, encoding=opts.encoding, errors="replace") as fh:
-        for i, text in enumerate(fh):
-            if i >= 1000:
-                break
-            try:
-                rec = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rec, dict):
-                names.extend(k for k in rec if k not in names)
-    if not names:
-        raise InputFileError(str(p), "no JSON object found in the first 1,000 lines",
-                             code="empty_file")
-    return names
-
-
-def _read_header(p: Path, opts: ReadOptions, delimiter: str) -> tuple[list[str], int, bool]:
-    """(column names, trailing empty columns dropped, whether a BOM was skipped) of a
-    delimited file, or the first problem found in its header as an :class:`InputFileError`."""
-    head, had_bom = _read_head(p)
-    first = head.split(b"\n", 1)[0].rstrip(b"\r")
-    if not first.strip():
-        raise InputFileError(str(p), "the first line is empty: expected a header row",
-                             code="empty_file")
-    text = _decode_header(p, first, opts.encoding)
-    names = next(csv.reader(io.StringIO(text), delimiter=delimiter))
-    names = [n.strip() for n in names]
-    if len(names) == 1:
-        _check_delimiter(p, text, delimiter)
-    trailing = _drop_trailing_empty(names)
-    _check_header_names(p, names)
-    _check_has_rows(p, head, had_bom)
-    return names, trailing, had_bom
-
-
-def _read_head(p: Path) -> tuple[bytes, bool]:
-    """The first 64 KiB of ``p`` without a UTF-8 byte-order mark, and whether it had one."""
-    with open(p, "rb") as fh:
-        head = fh.read(1 << 16)
-    had_bom = head.startswith(b"\xef\xbb\xbf")
-    return (head[3:] if had_bom else head), had_bom
-
-
-def _decode_header(p: Path, first: bytes, encoding: str) -> str:
-    try:
-        return first.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            str(p),
-            f"the header is not valid {encoding} (byte 0x{first[exc.start]:02X}); "
-            "re-save the file as UTF-8 or pass --encoding cp1252",
-            code="invalid_utf8",
-        ) from exc
-
-
-def _check_delimiter(p: Path, text: str, delimiter: str) -> None:
-    """A one-column header that contains another delimiter: the wrong ``sep`` was given."""
-    guess = _guess_delimiter(text, delimiter)
-    if guess:
-        raise InputFileError(
-            str(p),
-            f"the header has one column but contains {text.count(guess)} "
-            f"{_DELIMITER_NAMES[guess]}s: the file looks {_DELIMITER_NAMES[guess]}-separated, "
-            f"not {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated; pass "
-            f"--sep '{guess}'" + (" (or sep in the mapping file)"),
-            code="wrong_delimiter",
-        )
-
-
-def _drop_trailing_empty(names: list[str]) -> int:
-    """Remove the empty names at the end of ``names`` (in place); how many there were."""
-    trailing = 0
-    while names and names[-1] == "":
-        names.pop()  # a trailing delimiter on every line (common in Excel exports)
-        trailing += 1
-    return trailing
-
-
-def _check_header_names(p: Path, names: list[str]) -> None:
-    """Every column has a name, and no name is used twice."""
-    empty = [i + 1 for i, n in enumerate(names) if n == ""]
-    if empty:
-        raise InputFileError(str(p), f"header column {empty[0]} has no name", code="bad_header")
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise InputFileError(str(p), f"the header names column {n!r} twice",
-                                 code="duplicate_column")
-        seen.add(n)
-
-
-def _check_has_rows(p: Path, head: bytes, had_bom: bool) -> None:
-    """Something follows the header (in the first 64 KiB, or the file is longer)."""
-    body = head.split(b"\n", 1)[1] if b"\n" in head else b""
-    if not body.strip() and p.stat().st_size <= len(head) + (3 if had_bom else 0):
-        raise InputFileError(str(p), "the file has a header but no data rows",
-                             code="empty_file")
-
-
-def _guess_delimiter(text: str, current: str) -> str | None:
-    best = max((d for d in CANDIDATE_DELIMITERS if d != current), key=text.count)
-    return best if text.count(best) >= 1 else None

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from revloop.ingest import rowproblems
 from revloop.ingest.coerce import json_objects
+from revloop.ingest.custom import merge_extra
 from revloop.schema import ColumnType, Entity, entity
 
 Transform = Callable[[pa.Array], pa.Array]
@@ -208,7 +210,7 @@ def apply_spec(spec: EntitySpec, batch: pa.RecordBatch, mapped_elsewhere: set[st
         parts = [p for p in parts if p.num_rows]
         if not parts:
             return _project(spec, batch.slice(0, 0), present, mapped_elsewhere)
-        table = pa.Table.from_batches(parts).combine_chunks()
+        table = pa.Table.from_batches(rowproblems.align(parts)).combine_chunks()
         return table.to_batches()[0] if table.num_rows else parts[0]
     return _project(spec, batch, present, mapped_elsewhere)
 
@@ -228,26 +230,35 @@ def _project(
     spec: EntitySpec, batch: pa.RecordBatch, present: set[str], mapped_elsewhere: set[str]
 ) -> pa.RecordBatch:
     n = batch.num_rows
-    names: list[str] = []
-    arrays: list[pa.Array] = []
-    for f in spec.fields:
-        names.append(f.target)
-        arrays.append(_field(f, batch, n, present))
-    ent = spec.schema
-    if spec.custom and ("custom" in ent.column_names or "properties" in ent.column_names):
-        target = "custom" if "custom" in ent.column_names else "properties"
-        if spec.custom is True:
-            used = {c for f in spec.fields for c in f.source_columns()} | mapped_elsewhere
-            extra = [c for c in batch.schema.names if c not in used and c != "_line"]
+    columns = {f.target: _field(f, batch, n, present) for f in spec.fields}
+    problems: list[rowproblems.RowProblem] = []
+    bag, extra = _bag_and_extra(spec, batch, present, mapped_elsewhere)
+    if bag and extra:
+        values = {c: batch.column(c) for c in extra}
+        if bag in columns:  # the file gives the object too: merge, never drop either
+            columns[bag], problems = merge_extra(bag, columns[bag], values)
         else:
-            extra = [c for c in spec.custom if c in present]
-        if target not in names and extra:
-            names.append(target)
-            arrays.append(json_objects({c: batch.column(c) for c in extra}, n))
+            columns[bag] = json_objects(values, n)
     for col in spec.checks:
         if col in present:
-            names.append(CHECK_PREFIX + col)
-            arrays.append(batch.column(col))
-    names.append("_line")
-    arrays.append(batch.column("_line"))
-    return pa.RecordBatch.from_arrays(arrays, names=names)
+            columns[CHECK_PREFIX + col] = batch.column(col)
+    used = {c for f in spec.fields for c in f.source_columns()} | set(extra)
+    checked = [c for c in batch.schema.names if c in used or c == spec.where]
+    problems = rowproblems.nul_bytes(batch, checked) + problems
+    columns["_line"] = batch.column("_line")
+    return rowproblems.with_markers(
+        list(columns.values()), [pa.field(k, v.type) for k, v in columns.items()], problems)
+
+
+def _bag_and_extra(spec: EntitySpec, batch: pa.RecordBatch, present: set[str],
+                   mapped_elsewhere: set[str]) -> tuple[str | None, list[str]]:
+    """The entity's column for extra source columns (``custom``/``properties``, when the spec
+    keeps extras) and the source columns that go into it."""
+    names = spec.schema.column_names
+    bag = "custom" if "custom" in names else "properties" if "properties" in names else None
+    if not spec.custom or bag is None:
+        return None, []
+    if spec.custom is True:
+        used = {c for f in spec.fields for c in f.source_columns()} | mapped_elsewhere
+        return bag, [c for c in batch.schema.names if c not in used and c != "_line"]
+    return bag, [c for c in spec.custom if c in present]

@@ -32,6 +32,16 @@ POSTGRES_TYPES: dict[ColumnType, str] = {
 }
 
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False)
+
+
+def _csv(table: pa.Table | pa.RecordBatch) -> io.BytesIO:
+    """Rows as headerless CSV for COPY. One chunk first: PyArrow's CSV writer emits a stale
+    buffer (NULs or old bytes) when a table's first record batch is empty (apache/arrow#36889),
+    which is what concatenating onto an empty table gives."""
+    buf = io.BytesIO()
+    rows = table.combine_chunks() if isinstance(table, pa.Table) else table
+    pacsv.write_csv(rows, buf, write_options=_CSV_OPTIONS)
+    return buf
 #: The first key of revloop's advisory locks ("rvlp"); the second is hashtext(lock name).
 LOCK_NAMESPACE = 0x72766C70
 _HOLDER_SQL = (
@@ -81,8 +91,7 @@ class PostgresTransaction(SqlTransaction):
     def append(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
         if batch.num_rows == 0:
             return
-        buf = io.BytesIO()
-        pacsv.write_csv(batch, buf, write_options=_CSV_OPTIONS)
+        buf = _csv(batch)
         cols = ", ".join(f'"{c}"' for c in batch.schema.names)
         target = name
         if name in self._entities:  # COPY into a twin, then add key and hash in SQL
@@ -220,8 +229,7 @@ class PostgresStore(Store):
             self.con.execute(f"DROP TABLE IF EXISTS {name}".encode())
             self.con.execute(f"CREATE TABLE {name} ({cols})".encode())
             if table.num_rows:
-                buf = io.BytesIO()
-                pacsv.write_csv(table, buf, write_options=_CSV_OPTIONS)
+                buf = _csv(table)
                 with self.con.cursor().copy(
                     f"COPY {name} ({names}) FROM STDIN WITH (FORMAT csv)".encode()
                 ) as copy:

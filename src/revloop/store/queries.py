@@ -11,6 +11,8 @@ PostgreSQL and Spark, written once so that nothing above the store branches on t
   hand-written ``properties``).
 * **Float literals** — PostgreSQL types a bare ``10.0`` as NUMERIC; a float literal goes
   through text so every engine types it float64.
+* **Flags as numbers** — PostgreSQL casts a boolean to ``integer`` but not to ``bigint``
+  (``CannotCoerce``); a flag becomes a number through int32.
 * **Epoch seconds** — Spark's epoch is whole seconds while DuckDB and PostgreSQL keep
   microseconds; flooring everywhere makes ages, decays and comparisons identical.
 * **Ordered collection** — one array per group, ordered: Spark has no ordered aggregate and
@@ -115,6 +117,12 @@ def as_float(value: Any) -> Any:
     if hasattr(value, "cast"):
         return value.cast("float64")
     return float_literal(float(value))
+
+
+def flag_as_int(flag: Any) -> Any:
+    """A boolean column as int64: 1, 0 or NULL (through int32, the one integer type
+    PostgreSQL casts a boolean to)."""
+    return flag.cast("int32").cast("int64")
 
 
 def round_float(value: Any, digits: int) -> Any:

@@ -298,7 +298,7 @@ class SparkStore(Store):
         self._staged: dict[str, Path] = {}
         self._viewed: dict[str, Path] = {}
         self._ibis = ibis.pyspark.connect(self.session)
-        self.refresh_views()
+        # views are made on first use (table()); a warehouse holds dozens of tables
 
     @property
     def ibis(self) -> Any:
@@ -365,8 +365,7 @@ class SparkStore(Store):
         if self.versions.file_lock.depth == 0 and not self._try_lock():
             self.on_notice(f"waiting for another revloop process to finish with the "
                            f"warehouse {self.versions.root}")
-        with self.versions.file_lock:
-            self.refresh_views()  # what others published while this process waited
+        with self.versions.file_lock:  # table() reads what others published meanwhile
             yield
 
     def _try_lock(self) -> bool:
@@ -432,5 +431,5 @@ class SparkStore(Store):
         self.refresh_views([name])
 
     def close(self) -> None:
-        for name in self.versions.tables():
+        for name in self._viewed:
             self.session.catalog.dropTempView(self.view(name))

@@ -54,6 +54,7 @@ from revloop.analytics.scoring.training import (
     train_account_models,
 )
 from revloop.store import Store
+from revloop.store.queries import flag_as_int
 
 
 def _clean(value: Any) -> Any:
@@ -300,7 +301,7 @@ def _mql_accounts(store: Store, rules: RuleSet, as_of: dt.datetime) -> pd.DataFr
     s = score_rules(store, rules, as_of).scores
     s = s.filter(s.account_id.notnull())
     agg = s.group_by("account_id").agg(rule_score=s.score.max(),
-                                       mql=s.is_mql.cast("int64").max())
+                                       mql=flag_as_int(s.is_mql).max())
     return agg.to_pyarrow().to_pandas()
 
 

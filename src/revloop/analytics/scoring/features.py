@@ -25,8 +25,12 @@ class FeatureQuery:
     aliases: dict[str, str] = field(default_factory=dict)  # alias → feature name
 
     def fetch(self) -> pd.DataFrame:
-        """Execute and return a DataFrame with the readable feature names."""
+        """Execute and return a DataFrame with the readable feature names, in one order on
+        every engine: by the keys, then by every other column (SQL promises no row order,
+        and the rows' order decides cross-validation folds and LightGBM's sampling)."""
         df = self.table.to_pyarrow().to_pandas()
+        order = self.keys + [c for c in df.columns if c not in self.keys]
+        df = df.sort_values(order, kind="stable", na_position="last", ignore_index=True)
         return df.rename(columns=self.aliases)
 
 

@@ -15,6 +15,7 @@ from revloop.analytics.scoring.rules_engine import score_rules
 from revloop.analytics.scoring.runners.common import as_of_or_default, plain, rows
 from revloop.model import tables
 from revloop.store import Store
+from revloop.store.queries import flag_as_int
 
 LEAD_SCORES = "lead_scores"
 LEAD_SCORE_LOG = "lead_score_log"
@@ -55,7 +56,7 @@ def run(store: Store, request: RulesRequest, context: RunContext | None = None) 
         stored = [LEAD_SCORES, LEAD_SCORE_LOG, LEAD_SCORE_GROUPS]
         log, scores = store.table(LEAD_SCORE_LOG), store.table(LEAD_SCORES)
     totals: dict[str, Any] = scores.aggregate(
-        n=scores.count(), mqls=scores.is_mql.cast("int64").sum()).to_pyarrow().to_pylist()[0]
+        n=scores.count(), mqls=flag_as_int(scores.is_mql).sum()).to_pyarrow().to_pylist()[0]
     by_rule = _by_rule(rs, log)
     top = rows(scores.order_by([scores.score.desc(), scores.contact_id]).limit(request.top))
     return RulesResult(
