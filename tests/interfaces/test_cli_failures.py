@@ -139,3 +139,18 @@ def test_an_import_that_does_not_reconcile_exits_non_zero(tmp_path: Path) -> Non
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "DOES NOT reconcile" in proc.stdout
     assert proc.stderr.startswith("error[import_does_not_reconcile]:")
+
+
+def test_exports_neutralise_formulas_from_imported_data(tmp_path: Path) -> None:
+    db = f"duckdb:///{tmp_path / 'store.duckdb'}"
+    bad = tmp_path / "accounts.csv"
+    bad.write_text('account_id,name,employees\na1,Acme,=1+1\na2,"=HYPERLINK(""http://x"")",'
+                   '@SUM(A1)\n', encoding="utf-8")
+    subprocess.run(_cli("--db", db, "import", "canonical", str(bad)), check=True,
+                   capture_output=True, env=_env(tmp_path), timeout=120)
+    for flag, name in (([], "safe.csv"), (["--raw"], "raw.csv")):
+        subprocess.run(_cli("--db", db, "quarantine", "export", str(tmp_path / name), *flag),
+                       check=True, capture_output=True, env=_env(tmp_path), timeout=120)
+    safe = (tmp_path / "safe.csv").read_text(encoding="utf-8")
+    assert "\"'=1+1\"" in safe and "\"'@SUM(A1)\"" in safe
+    assert "\"=1+1\"" in (tmp_path / "raw.csv").read_text(encoding="utf-8")

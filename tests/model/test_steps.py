@@ -19,6 +19,7 @@ from revloop.model.build import COUNT_ORDER, build
 from revloop.model.steps import SOURCES, BuildOptions, Inputs, PlanError, Step, plan, registry
 from revloop.schema import ENTITIES
 from revloop.store import Store
+from revloop.store.base import STAGED_PREFIX
 from tests.model.test_build import OPTIONS
 from tests.model.world import write_world
 
@@ -124,19 +125,17 @@ def test_no_step_module_can_reach_the_store() -> None:
 # -- the build on the DuckDB world ---------------------------------------------------------
 
 
-class _Recording:
-    """A store that records what the build materialises."""
+def _recording(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the tables the build materialises (it stages each as ``_next_<name>``)."""
+    written: list[str] = []
+    replace = store.replace_table
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.written: list[str] = []
+    def recorded(name: str, expr: Any) -> None:
+        written.append(name.removeprefix(STAGED_PREFIX))
+        replace(name, expr)
 
-    def replace_table(self, name: str, expr: Any) -> None:
-        self.written.append(name)
-        self.store.replace_table(name, expr)
-
-    def table(self, name: str) -> Any:
-        return self.store.table(name)
+    monkeypatch.setattr(store, "replace_table", recorded)
+    return written
 
 
 def _frame(store: Store, name: str, columns: list[str]) -> list[tuple[Any, ...]]:
@@ -146,12 +145,13 @@ def _frame(store: Store, name: str, columns: list[str]) -> list[tuple[Any, ...]]
 
 
 @pytest.fixture
-def built(duck: Store, tmp_path: Path) -> tuple[Store, dict[str, int], list[str], list[str]]:
+def built(duck: Store, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> tuple[Store, dict[str, int], list[str], list[str]]:
     assert run_import(duck, get_adapter("canonical"), write_world(tmp_path / "world")).reconciles
-    recording = _Recording(duck)
+    written = _recording(duck, monkeypatch)
     reported: list[str] = []
-    counts = build(recording, OPTIONS, reported.append)  # type: ignore[arg-type]
-    return duck, counts, reported, recording.written
+    counts = build(duck, OPTIONS, reported.append)
+    return duck, counts, reported, written
 
 
 def test_one_materialisation_per_step_in_plan_order(built: Any) -> None:
