@@ -156,6 +156,21 @@ ENTITIES: tuple[Entity, ...] = (
         custom=True,
     ),
     Entity(
+        "currency_rates",
+        "Exchange rates into the corporate currency, dated (Salesforce DatedConversionRate) "
+        "or standing (CurrencyType; start_date empty).",
+        ("currency", "start_date"),
+        (
+            Column("currency", S, "ISO currency code the rate converts from", required=True),
+            Column("rate", N, "Units of this currency per one unit of the corporate currency",
+                   required=True),
+            Column("start_date", D, "First day the rate is in force; empty for a standing rate"),
+            Column("next_start_date", D, "First day of the next rate (exclusive end)"),
+            Column("is_corporate", B, "This currency is the corporate currency"),
+            _source(),
+        ),
+    ),
+    Entity(
         "opportunity_contacts", "People on a deal and their roles (the buying group).",
         ("opportunity_id", "contact_id"),
         (

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     max_field_bytes: int = Field(default=1 << 20, ge=1024)
     batch_rows: int = Field(default=250_000, ge=1)
     spark_warehouse: str = "./spark-warehouse"
+    # Amounts in other currencies are converted into this one at the rate in force on the
+    # record's date; None: the corporate currency of the imported rates (CurrencyType).
+    corporate_currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     funnel: FunnelSettings = Field(default_factory=FunnelSettings)
 
     @field_validator("free_mail_domains", mode="before")

@@ -57,20 +57,32 @@ def import_files(
     mapping: str | Path | None = None,
     entity: str | None = None,
     delimiter: str | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
+    layout: str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    all_or_nothing: bool = False,
     settings: Settings | None = None,
     progress: ProgressHook | None = None,
 ) -> ImportResult:
-    """Import files of ``source`` (canonical, salesforce, hubspot, mapped) in one transaction."""
+    """Import files of ``source`` (canonical, salesforce, hubspot, mapped): each file in its
+    own transaction, or all of them in one with ``all_or_nothing``.
+
+    ``encoding`` None detects each file's encoding; ``date_format``/``dayfirst`` override the
+    per-file detection of how dates are written; ``layout`` names an ELT tool's table layout.
+    """
     from revloop.ingest.adapters import get_adapter
+    from revloop.ingest.dates import DateOptions
     from revloop.ingest.pipeline import ImportOptions, run_import
     from revloop.ingest.readers import ReadOptions
 
     s = settings or load_settings()
-    adapter = get_adapter(source, entity=entity, mapping=mapping)
-    read = ReadOptions(delimiter=delimiter, encoding=encoding, batch_rows=s.batch_rows,
-                       max_field_bytes=s.max_field_bytes)
-    return run_import(store, adapter, paths, ImportOptions(read=read), progress)
+    adapter = get_adapter(source, entity=entity, mapping=mapping, layout=layout)
+    read = ReadOptions(delimiter=delimiter, encoding=encoding or "utf-8",
+                       batch_rows=s.batch_rows, max_field_bytes=s.max_field_bytes)
+    options = ImportOptions(read=read, dates=DateOptions(date_format, dayfirst),
+                            all_or_nothing=all_or_nothing)
+    return run_import(store, adapter, paths, options, progress)
 
 
 def build_model(store: Store, settings: Settings | None = None,

@@ -20,6 +20,7 @@ import pyarrow as pa
 from revloop.errors import InputFileError
 from revloop.ingest.adapters.base import Adapter
 from revloop.ingest.coerce import CoerceOptions, coerce
+from revloop.ingest.dates import DateOptions, plan_date_formats
 from revloop.ingest.readers import BadRow, ReadOptions, SourceFile, open_file
 from revloop.ingest.spec import EntitySpec, apply_spec
 from revloop.schema import (
@@ -101,6 +102,8 @@ class ImportOptions:
     """How files are read."""
 
     read: ReadOptions = field(default_factory=ReadOptions)
+    dates: DateOptions = field(default_factory=DateOptions)
+    all_or_nothing: bool = False  # one unreadable file stops the whole import
 
 
 def _open_all(
@@ -116,7 +119,7 @@ def _open_all(
         if fixed and not read.delimiter_given:
             read = replace(read, **fixed)
         src = open_file(path, read)
-        specs = adapter.specs_for(src)
+        specs = plan_date_formats(src, adapter.specs_for(src), options.dates)
         missing = sorted({c for s in specs for c in s.required} - set(src.columns))
         if missing:
             raise InputFileError(

@@ -12,7 +12,7 @@
 
 Versions: 1 — raw, quarantine and imports tables, no ``store_meta`` (revloop 0.1 until
 2026-12); 2 — ``store_meta`` and ``builds``; unique natural keys in PostgreSQL raw tables; one
-catalog of table versions on Spark.
+catalog of table versions on Spark; 3 — ``raw_currency_rates``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from revloop.schema import ENTITIES, ColumnType
 if TYPE_CHECKING:
     from revloop.store.base import Store
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: Raw tables later versions added (a store of an older version gets them when migrated).
+RAW_TABLE_ADDED_IN: dict[str, int] = {"raw_currency_rates": 3}
 _DTYPE_CHECK: dict[ColumnType, str] = {
     ColumnType.STRING: "is_string", ColumnType.JSON: "is_string",
     ColumnType.INTEGER: "is_integer", ColumnType.NUMBER: "is_floating",
@@ -76,7 +78,8 @@ def ensure_current(store: Store) -> None:
             f"the store {store.url} has schema version {version}, newer than this revloop "
             f"understands ({SCHEMA_VERSION}): upgrade revloop to use it", code="store_too_new")
     for name, cols in expected_tables().items():
-        if name not in existing and (version is None or not name.startswith("raw_")):
+        if name not in existing and (version is None or not name.startswith("raw_")
+                                     or RAW_TABLE_ADDED_IN.get(name, 1) > version):
             store.create_table(name, cols)
     if version is None:
         _record(store, {"schema_version": str(SCHEMA_VERSION), "created_at": _now()})

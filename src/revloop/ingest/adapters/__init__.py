@@ -8,11 +8,18 @@ from revloop.errors import ConfigError
 from revloop.ingest.adapters.base import Adapter
 
 SOURCES = ("canonical", "salesforce", "hubspot", "mapped")
+#: Table layouts of ELT tools that sync CRM objects into a warehouse (``--layout``).
+LAYOUTS = ("fivetran", "airbyte")
 
 
-def get_adapter(source: str, *, entity: str | None = None, mapping: str | Path | None = None
-                ) -> Adapter:
-    """The adapter for ``source``; ``mapping`` is required for ``mapped``."""
+def get_adapter(source: str, *, entity: str | None = None, mapping: str | Path | None = None,
+                layout: str | None = None) -> Adapter:
+    """The adapter for ``source``; ``mapping`` is required for ``mapped``; ``layout`` (one of
+    :data:`LAYOUTS`, for ``salesforce`` and ``hubspot``) says the files are an ELT tool's
+    tables rather than the CRM's own export."""
+    if layout is not None and (layout not in LAYOUTS or source not in ("salesforce", "hubspot")):
+        raise ConfigError(f"--layout {layout!r} is not known for {source!r}; layouts "
+                          f"{', '.join(LAYOUTS)} are for salesforce and hubspot files")
     if source == "canonical":
         from revloop.ingest.adapters.canonical import CanonicalAdapter
 
@@ -20,11 +27,11 @@ def get_adapter(source: str, *, entity: str | None = None, mapping: str | Path |
     if source == "salesforce":
         from revloop.ingest.adapters.salesforce import SalesforceAdapter
 
-        return SalesforceAdapter(entity)
+        return SalesforceAdapter(entity, layout)
     if source == "hubspot":
         from revloop.ingest.adapters.hubspot import HubSpotAdapter
 
-        return HubSpotAdapter(entity)
+        return HubSpotAdapter(entity, layout)
     if source == "mapped":
         if mapping is None:
             raise ConfigError("'mapped' imports need --mapping FILE (a YAML mapping file)")

@@ -415,8 +415,9 @@ class HubSpotAdapter(Adapter):
 
     source = SOURCE
 
-    def __init__(self, entity: str | None = None) -> None:
+    def __init__(self, entity: str | None = None, layout: str | None = None) -> None:
         self.entity = entity
+        self.layout = layout  # "fivetran" / "airbyte": an ELT tool's table layout; None: guess
 
     def object_for(self, src: SourceFile) -> HubSpotObject:
         """The HubSpot object a file holds (from ``--entity`` or the file name)."""

@@ -385,8 +385,9 @@ class SalesforceAdapter(Adapter):
 
     source = SOURCE
 
-    def __init__(self, entity: str | None = None) -> None:
+    def __init__(self, entity: str | None = None, layout: str | None = None) -> None:
         self.entity = entity
+        self.layout = layout  # "fivetran" / "airbyte": an ELT tool's table layout; None: guess
 
     def object_for(self, path: Path) -> SalesforceObject:
         """The Salesforce object a file holds (from ``--entity`` or the file name)."""

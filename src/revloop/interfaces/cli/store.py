@@ -47,6 +47,11 @@ class Source(StrEnum):
     mapped = "mapped"
 
 
+class Layout(StrEnum):
+    fivetran = "fivetran"
+    airbyte = "airbyte"
+
+
 def init(as_json: JsonOpt = False) -> None:
     """Create the store and its tables (safe to run again)."""
     def body() -> None:
@@ -70,11 +75,26 @@ def import_(
     ] = None,
     sep: Annotated[str | None, typer.Option(
         "--sep", help="CSV delimiter (default: comma; tab for .tsv).")] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of the files.")] = "utf-8",
+    encoding: Annotated[str | None, typer.Option(
+        help="Text encoding of the files (default: detected per file).")] = None,
+    layout: Annotated[Layout | None, typer.Option(
+        "--layout", help="The files are an ELT tool's tables (salesforce/hubspot), "
+        "not the CRM's own export (default: told from the file names and headers).")] = None,
+    date_format: Annotated[str | None, typer.Option(
+        "--date-format", help="strptime format of every date column, e.g. %m/%d/%Y "
+        "(default: detected per file and column).")] = None,
+    dayfirst: Annotated[bool | None, typer.Option(
+        "--dayfirst/--monthfirst", help="How slashed dates such as 02/03/2024 are ordered "
+        "(default: decided per file from the values; ambiguous files are refused).")] = None,
+    all_or_nothing: Annotated[bool, typer.Option(
+        "--all-or-nothing", help="Import every file or none: one file that cannot be "
+        "imported stops them all (default: each file lands on its own).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import files in one transaction and print the reconciliation
-    (read = stored + duplicates + quarantined). Re-importing a file stores nothing new."""
+    """Import files and print the reconciliation (read = stored + duplicates + quarantined).
+
+    Each file lands on its own (a file that cannot be imported is reported, the others are
+    stored); re-importing a file stores nothing new."""
     def body() -> facade.ImportResult:
         with open_store() as store, progress_bar(as_json) as progress:
             tasks: dict[str, Any] = {}
@@ -89,7 +109,9 @@ def import_(
 
             return facade.import_files(
                 store, source.value, paths, mapping=mapping, entity=entity, delimiter=sep,
-                encoding=encoding, progress=hook,
+                encoding=encoding, layout=layout.value if layout else None,
+                date_format=date_format, dayfirst=dayfirst, all_or_nothing=all_or_nothing,
+                progress=hook,
             )
     result = run(body, as_json)
     if as_json:
