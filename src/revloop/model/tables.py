@@ -15,6 +15,7 @@ from revloop.schema import ENTITIES
 ACCOUNTS = "accounts"
 CONTACTS = "contacts"
 OPPORTUNITIES = "opportunities"
+CURRENCY_RATES = "currency_rates"
 OPPORTUNITY_CONTACTS = "opportunity_contacts"
 STAGE_TRANSITIONS = "stage_transitions"
 TOUCHPOINTS = "touchpoints"
