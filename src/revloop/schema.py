@@ -184,7 +184,7 @@ ENTITIES: tuple[Entity, ...] = (
     Entity(
         "stage_transitions",
         "ONE log of stage changes for leads, contacts, accounts and opportunities.",
-        ("entity_type", "entity_id", "to_stage", "occurred_at"),
+        ("entity_type", "entity_id", "to_stage", "occurred_at", "transition_id"),
         (
             Column("entity_type", S, "lead, contact, account or opportunity", required=True,
                    values=ENTITY_TYPES),
@@ -196,6 +196,11 @@ ENTITIES: tuple[Entity, ...] = (
             Column("probability", N, "Probability at that moment, percent"),
             Column("close_date", D, "Expected close date at that moment"),
             Column("reason", S, "Reason (lost, disqualified, recycled)"),
+            Column("transition_id", S, "The source's own id of the history row, where it has "
+                   "one (Salesforce OpportunityHistory Id): rows saved in the same second "
+                   "are kept apart"),
+            Column("reconstructed", B, "Inferred (e.g. from the creation date and the current "
+                   "stage or status), not read from the source's stage history"),
             _source(),
         ),
     ),
