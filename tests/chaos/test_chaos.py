@@ -140,10 +140,11 @@ def test_imports_stopped_at_random_points(tmp_path: Path, engine: str, run: int,
                          rng.uniform(0.5, 4.0), rng.choice(["kill", "int", "term"]))
     with connect(url) as store:
         after = raw_digest(store)
+    full = _serial(tmp_path, [*first, *files])[0]
     if code == 0:  # it finished before the signal
-        assert after == _serial(tmp_path, [*first, *files])[0]
-    else:
-        assert after == before
+        assert after == full
+    else:  # a signal just after the commit stops a finished import: all of it or none
+        assert after in (before, full)
     assert not list(tmp_path.glob("revloop-spool-*")) or code == -9
     # the same import again gives the serial result
     subprocess.run(_cli(url, "import", "canonical", *map(str, files)), check=True,
@@ -172,7 +173,8 @@ def test_builds_stopped_at_random_points(tmp_path: Path, engine: str, run: int,
     expected = _serial(tmp_path, [*first, *more], build=True)[1]
     with connect(url) as store:
         after = marts_digest(store)
-    assert after == (expected if code == 0 else before)  # never a mix
+    # never a mix (a signal just after the swap stops a finished build: all of it)
+    assert after == expected if code == 0 else after in (before, expected)
     subprocess.run(_cli(url, "build"), check=True, capture_output=True, env=_env(tmp_path))
     with connect(url) as store:
         assert marts_digest(store) == expected

@@ -60,6 +60,10 @@ def run(fn: Callable[[], T], as_json: bool = False) -> T:
             _stopped(as_json)
         if state["debug"]:
             raise
+        if _code_of(exc) == "disk_full":  # the engine's own files hit a full disk
+            fail("disk_full", f"the disk is full or a file-size limit was reached "
+                 f"({type(exc).__name__}: {exc}); the store keeps its last complete state. "
+                 "Free space and run the command again", as_json, 2)
         fail(_code_of(exc), f"{type(exc).__name__}: {exc} (run with --debug for the "
              "traceback)", as_json, 1)
 
@@ -79,6 +83,9 @@ def _code_of(exc: BaseException) -> str:
     """A stable code for an error no revloop code anticipated (disk full is common enough to
     name)."""
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return "disk_full"
+    text = str(exc)  # engines (DuckDB's checkpoint, PostgreSQL) report it in words
+    if any(s in text for s in ("No space left", "File too large", "Disk quota exceeded")):
         return "disk_full"
     return "internal_error"
 
