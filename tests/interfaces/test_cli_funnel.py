@@ -55,6 +55,8 @@ def test_text_report(db: str) -> None:
     code, out = _run(db, "funnel")
     assert "Longest stalled" in out and "Sam Sdr" in out
     assert "source stage values not in the funnel: lead:'weird_status' (1)" in out
+    # the settings table is named, not swallowed as Rich markup
+    assert "Map them in [funnel.values] of revloop.toml" in " ".join(out.split())
 
 
 def test_files_are_written_and_listed(db: str, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from revloop.interfaces.cli.common import (
@@ -94,8 +95,10 @@ def _print_result(r: funnel.FunnelResult, stalled_rows: int) -> None:
     if r.unmapped:
         shown = ", ".join(f"{u.entity_type}:{u.value!r} ({u.rows:,})" for u in r.unmapped[:10])
         more = f" and {len(r.unmapped) - 10} more" if len(r.unmapped) > 10 else ""
-        out.print(f"[yellow]note[/] source stage values not in the funnel: {shown}{more}. "
-                  "Map them in [funnel.values] of revloop.toml.", soft_wrap=True)
+        # escaped: the values are the source's and the table name looks like Rich markup
+        out.print(f"[yellow]note[/] source stage values not in the funnel: "
+                  f"{escape(shown)}{more}. Map them in {escape('[funnel.values]')} of "
+                  "revloop.toml.", soft_wrap=True)
 
 
 def _label(r: funnel.FunnelResult, name: str | None) -> str:
