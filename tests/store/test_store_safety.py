@@ -135,3 +135,52 @@ def test_a_damaged_store_is_reported_with_what_is_wrong(backend_url: str) -> Non
     assert "raw_accounts.name is missing" in info.value.message
     assert "raw_accounts.employees is" in info.value.message and "expected integer" in \
         info.value.message
+
+
+def _make_version_2(url: str, transitions: Path) -> int:
+    """A version-2 store holding ``transitions``: raw_stage_transitions without
+    transition_id/reconstructed and keyed on four columns, no raw_currency_rates."""
+    from dataclasses import replace
+
+    from revloop import facade
+    from revloop.schema import ENTITY_BY_NAME
+
+    ent = ENTITY_BY_NAME["stage_transitions"]
+    old = replace(ent, key=ent.key[:4], columns=tuple(
+        c for c in ent.columns if c.name not in ("transition_id", "reconstructed")))
+    with connect(url) as store:
+        stored = facade.import_files(store, "canonical", [transitions]).total("stored")
+        store.rebuild_raw(old)
+        store.write_arrow(STORE_META, pa.table({"key": ["schema_version"], "value": ["2"]}))
+        engine = store.engine
+    if engine == "duckdb":
+        import duckdb
+
+        with duckdb.connect(url[len("duckdb:///"):]) as con:
+            con.execute("DROP TABLE raw_currency_rates")
+    elif engine == "postgres":
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute(b"DROP TABLE raw_currency_rates")
+    return stored
+
+
+def test_a_version_2_store_is_migrated_and_reimports_change_nothing(
+        backend_url: str, tmp_path: Path) -> None:
+    from revloop import facade
+
+    transitions = tmp_path / "stage_transitions.csv"
+    transitions.write_text(
+        "entity_type,entity_id,to_stage,occurred_at,amount\n"
+        "opportunity,o1,discovery,2024-01-02 10:00:00,100\n"
+        "opportunity,o1,proposal,2024-01-09 10:00:00,120\n"
+        "lead,l1,mql,2024-01-01 08:00:00,\n", encoding="utf-8")
+    assert _make_version_2(backend_url, transitions) == 3
+    notes: list[str] = []
+    with connect(backend_url, on_notice=notes.append) as store:
+        assert notes == ["migrated the store from schema version 2 to 3"]
+        raw = store.table("raw_stage_transitions")
+        assert {"transition_id", "reconstructed"} <= set(raw.columns)
+        assert "raw_currency_rates" in store.list_tables()
+        again = facade.import_files(store, "canonical", [transitions])
+        assert (again.total("stored"), again.total("duplicates")) == (0, 3)
+        assert store.count("raw_stage_transitions") == 3

@@ -242,6 +242,11 @@ class Store(ABC):
         """Create an empty table if it does not exist (raw tables get their key index)."""
         self._create_table(name, columns)
 
+    def rebuild_raw(self, entity: Entity) -> None:
+        """Rewrite ``entity``'s raw table in the current schema (added columns NULL, keys and
+        hashes recomputed), atomically; for migrations that add columns or extend a key."""
+        raise NotImplementedError
+
     def migrate(self, from_version: int) -> None:  # noqa: B027 - most engines have none
         """Engine-specific steps of the migration from ``from_version`` to the next version
         (the tables every version adds are created by the caller)."""

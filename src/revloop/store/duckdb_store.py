@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from revloop.errors import StoreError
-from revloop.schema import ColumnType
+from revloop.schema import ColumnType, Entity
 from revloop.store import merge_sql, spool
 from revloop.store.base import STAGED_PREFIX, Store, conform
 from revloop.store.sql_transaction import SqlTransaction
@@ -205,6 +205,20 @@ class DuckDBStore(Store):
         finally:
             tx.close_spools()
             shutil.rmtree(folder, ignore_errors=True)
+
+    def rebuild_raw(self, entity: Entity) -> None:
+        raw = entity.raw_table
+        sql = merge_sql.rekeyed_select(entity, raw, self.table(raw).columns, DUCKDB_TYPES,
+                                       merge_sql.DUCKDB)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {raw}__rebuilt AS {sql}")
+            self.con.execute(f"DROP TABLE {raw}")
+            self.con.execute(f"ALTER TABLE {raw}__rebuilt RENAME TO {raw}")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
 
     def replace_table(self, name: str, expr: Any) -> None:
         sql = self._ibis.compile(expr)

@@ -12,9 +12,10 @@ Staged rows carry the canonical columns plus ``_seq`` (order within the import),
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from revloop.schema import Entity
+from revloop.schema import ColumnType, Entity
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,15 @@ def new_rows_insert(entity: Entity, stage: str, raw: str, import_id: str,
         f"INSERT INTO {raw} ({cols}, _key, _hash, _import_id) "
         f"SELECT {ucols}, u._key, u._hash, '{import_id}' FROM {stage} u{where}"
     )
+
+
+def rekeyed_select(entity: Entity, raw: str, present: Collection[str],
+                   type_names: Mapping[ColumnType, str], d: Dialect) -> str:
+    """The rows of ``raw`` in the entity's current shape, for migrations: columns the schema
+    added since the table was written are NULL, ``_key`` and ``_hash`` are recomputed (so a
+    re-import of the same file still finds its rows), ``_import_id`` is kept."""
+    cols = [c.name if c.name in present else f"CAST(NULL AS {type_names[c.type]}) AS {c.name}"
+            for c in entity.columns]
+    inner = f"SELECT {', '.join(cols)}, _import_id FROM {raw}"
+    return (f"SELECT {', '.join(entity.column_names)}, {key_expr(entity, d)} AS _key, "
+            f"{hash_expr(entity, d)} AS _hash, _import_id FROM ({inner}) s")

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from revloop.errors import StoreError
-from revloop.schema import ColumnType
+from revloop.schema import ColumnType, Entity
 from revloop.store import merge_sql
 from revloop.store.base import STAGED_PREFIX, Store, conform, logical_columns
 from revloop.store.sql_transaction import SqlTransaction
@@ -144,6 +144,18 @@ class PostgresStore(Store):
                 # one stored version per natural key, whatever runs at the same time
                 self.con.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {name}__key_unique ON "
                                  f"{name} (_key)".encode())
+
+    def rebuild_raw(self, entity: Entity) -> None:
+        raw = entity.raw_table
+        sql = merge_sql.rekeyed_select(entity, raw, self.table(raw).columns, POSTGRES_TYPES,
+                                       merge_sql.POSTGRES)
+        with self.con.transaction():
+            self._xact_lock(raw)
+            self.con.execute(f"DROP TABLE IF EXISTS {raw}__rebuilt".encode())
+            self.con.execute(f"CREATE TABLE {raw}__rebuilt AS {sql}".encode())
+            self.con.execute(f"DROP TABLE {raw}".encode())
+            self.con.execute(f"ALTER TABLE {raw}__rebuilt RENAME TO {raw}".encode())
+            self.con.execute(f"CREATE UNIQUE INDEX {raw}__key_unique ON {raw} (_key)".encode())
 
     def migrate(self, from_version: int) -> None:
         if from_version == 1:  # natural keys unique (concurrent imports could double rows)

@@ -35,6 +35,14 @@ from revloop.store.base import (
 _SESSION: Any = None
 
 
+#: Spark SQL type names (for casts in migrations).
+SPARK_TYPES: dict[ColumnType, str] = {
+    ColumnType.STRING: "STRING", ColumnType.INTEGER: "BIGINT", ColumnType.NUMBER: "DOUBLE",
+    ColumnType.AMOUNT: "DOUBLE", ColumnType.BOOLEAN: "BOOLEAN", ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "TIMESTAMP", ColumnType.JSON: "STRING",
+}
+
+
 def spark_session(master: str = "local[2]") -> Any:
     """The process-wide SparkSession (created once; Spark allows one per JVM)."""
     global _SESSION
@@ -415,6 +423,16 @@ class SparkStore(Store):
             raise
         tx.commit()
         tx.cleanup()
+
+    def rebuild_raw(self, entity: Entity) -> None:
+        raw = entity.raw_table
+        columns = self.table(raw).columns  # also points the view at the current version
+        sql = merge_sql.rekeyed_select(entity, self.view(raw), columns, SPARK_TYPES,
+                                       merge_sql.SPARK)
+        path = self.versions.next_path(raw)
+        self.session.sql(sql).write.parquet(str(path))
+        self.versions.publish([path])
+        self.refresh_views([raw])
 
     def replace_table(self, name: str, expr: Any) -> None:
         sql = str(self._ibis.compile(expr))

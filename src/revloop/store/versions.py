@@ -12,7 +12,8 @@
 
 Versions: 1 — raw, quarantine and imports tables, no ``store_meta`` (revloop 0.1 until
 2026-12); 2 — ``store_meta`` and ``builds``; unique natural keys in PostgreSQL raw tables; one
-catalog of table versions on Spark; 3 — ``raw_currency_rates``.
+catalog of table versions on Spark; 3 — ``raw_currency_rates``; ``raw_stage_transitions`` gains
+``transition_id`` (in its natural key) and ``reconstructed``, its keys and hashes recomputed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from revloop.errors import StoreError
-from revloop.schema import ENTITIES, ColumnType
+from revloop.schema import ENTITIES, ENTITY_BY_NAME, ColumnType
 
 if TYPE_CHECKING:
     from revloop.store.base import Store
@@ -69,6 +70,22 @@ def recorded_version(store: Store, existing: set[str]) -> int | None:
     return 1 if any(e.raw_table in existing for e in ENTITIES) else None
 
 
+#: Raw tables whose columns or natural key a version changed: rebuilt when migrating to it.
+RAW_TABLES_REBUILT_IN: dict[int, tuple[str, ...]] = {
+    3: ("stage_transitions",),  # + transition_id (in the key) and reconstructed
+}
+
+
+def _migrate_raw(store: Store, step: int) -> None:
+    """Rebuild the raw tables version ``step + 1`` changed, unless already done (a migration
+    interrupted half-way is finished by the next open)."""
+    for name in RAW_TABLES_REBUILT_IN.get(step + 1, ()):
+        ent = ENTITY_BY_NAME[name]
+        if ent.raw_table in store.list_tables() and \
+                set(ent.column_names) - set(store.table(ent.raw_table).columns):
+            store.rebuild_raw(ent)
+
+
 def ensure_current(store: Store) -> None:
     """Create, migrate or refuse the store (see the module docstring), then verify it."""
     existing = set(store.list_tables())
@@ -86,6 +103,7 @@ def ensure_current(store: Store) -> None:
     elif version < SCHEMA_VERSION:
         for step in range(version, SCHEMA_VERSION):
             store.migrate(step)
+            _migrate_raw(store, step)
         _record(store, {"schema_version": str(SCHEMA_VERSION), "migrated_at": _now(),
                         "migrated_from": str(version)})
         store.on_notice(f"migrated the store from schema version {version} to "
