@@ -136,7 +136,9 @@ def test_imports_stopped_at_random_points(tmp_path: Path, engine: str, run: int,
     with connect(url) as store:
         before = raw_digest(store)
     files = _world(tmp_path / "big")
-    code = _run_and_stop(_cli(url, "import", "canonical", *map(str, files)), _env(tmp_path),
+    # one transaction for the command: all of it or none (by default each file lands alone)
+    code = _run_and_stop(_cli(url, "import", "canonical", "--all-or-nothing",
+                              *map(str, files)), _env(tmp_path),
                          rng.uniform(0.5, 4.0), rng.choice(["kill", "int", "term"]))
     with connect(url) as store:
         after = raw_digest(store)
@@ -194,7 +196,8 @@ def test_full_disks_at_random_sizes(tmp_path: Path, run: int) -> None:
         before = raw_digest(store)
     files = _world(tmp_path / "big")
     limit = rng.randint(1, 6) << 20
-    proc = subprocess.run(_cli(url, "import", "canonical", *map(str, files)),
+    proc = subprocess.run(_cli(url, "import", "canonical", "--all-or-nothing",
+                               *map(str, files)),
                           capture_output=True, text=True, env=_env(tmp_path), timeout=300,
                           preexec_fn=lambda: _fsize(limit))
     assert proc.returncode in (0, 2), proc.stderr
@@ -208,7 +211,8 @@ def test_full_disks_at_random_sizes(tmp_path: Path, run: int) -> None:
 @pytest.mark.skipif(not FULL, reason="restarts the PostgreSQL server: make chaos")
 def test_postgres_restarted_mid_import(tmp_path: Path, pg_url: str) -> None:
     files = _world(tmp_path / "big", 0, 200_000)
-    proc = subprocess.Popen(_cli(pg_url, "import", "canonical", *map(str, files)),
+    proc = subprocess.Popen(_cli(pg_url, "import", "canonical", "--all-or-nothing",
+                                 *map(str, files)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=_env(tmp_path))
     time.sleep(3)

@@ -10,7 +10,7 @@ import pytest
 
 from revloop.errors import ConfigError, InputFileError
 from revloop.ingest.adapters import get_adapter
-from revloop.ingest.pipeline import run_import
+from revloop.ingest.pipeline import ImportOptions, run_import
 from revloop.store import Store
 from tests.ingest.helpers import canonical, quarantined, snapshot, write
 
@@ -46,18 +46,22 @@ def test_wrong_delimiter(seeded: Store, tmp_path: Path) -> None:
     assert canonical(seeded, path, delimiter=";").reconciles
 
 
-def test_non_utf8_bytes_quarantine_the_row_with_the_byte(seeded: Store, tmp_path: Path) -> None:
+def test_non_utf8_bytes_keep_the_row(seeded: Store, tmp_path: Path) -> None:
+    """A Latin-1 file is detected as such; forced to UTF-8 its byte becomes U+FFFD and the
+    row is kept and flagged (it used to be quarantined)."""
     data = (GOOD + "a2,Caf\xe9 Ltd,cafe.fr,10,5,2024-02-01\na3,Beta,beta.io,5,5,2024-02-01\n")
     path = write(tmp_path / "accounts.csv", data.encode("latin-1"))
-    result = canonical(seeded, path)
-    assert result.entities["accounts"].quarantined == 1
-    assert result.entities["accounts"].stored == 1  # a3; a1 is a duplicate of the seed
-    (row,) = quarantined(seeded)
-    assert (row["line"], row["column_name"], row["code"]) == (3, "name", "invalid_utf8")
-    assert "invalid UTF-8 byte 0xE9 at position 4" in row["reason"]
-    assert "--encoding cp1252" in row["reason"]
-    # the same file read with the right encoding stores the row
-    assert canonical(seeded, path, encoding="cp1252").entities["accounts"].stored == 1
+    result = canonical(seeded, path, encoding="utf-8")
+    assert (result.entities["accounts"].stored, result.entities["accounts"].quarantined) == (2, 0)
+    assert (result.files[0].repaired_rows, result.files[0].repaired_lines) == (1, [3])
+    assert any("--encoding cp1252" in n for n in result.files[0].notices)
+    assert quarantined(seeded) == []
+    names = {r["account_id"]: r["name"]
+             for r in seeded.table("raw_accounts").to_pyarrow().to_pylist()}
+    assert names["a2"] == "Caf\ufffd Ltd"
+    # detected, the same file is read as cp1252: the row is updated with the right name
+    again = canonical(seeded, path)
+    assert (again.files[0].encoding, again.entities["accounts"].updated) == ("cp1252", 1)
 
 
 def test_bom_is_skipped_and_noted(duck: Store, tmp_path: Path) -> None:
@@ -149,13 +153,15 @@ def test_orphan_references_are_kept_and_flagged(seeded: Store, tmp_path: Path) -
 
 
 def test_empty_file(seeded: Store, tmp_path: Path) -> None:
-    _file_error(seeded, write(tmp_path / "accounts.csv", ""), "empty_file",
-                "the file is empty (0 bytes)")
+    result = canonical(seeded, write(tmp_path / "accounts.csv", ""))
+    assert (result.total("read"), result.files[0].rows, result.not_imported) == (0, 0, [])
+    assert "the file is empty (0 bytes)" in result.files[0].notices[0]
 
 
 def test_header_only_file(seeded: Store, tmp_path: Path) -> None:
-    _file_error(seeded, write(tmp_path / "accounts.csv", "account_id,name\n"), "empty_file",
-                "has a header but no data rows")
+    result = canonical(seeded, write(tmp_path / "accounts.csv", "account_id,name\n"))
+    assert (result.total("read"), result.files[0].rows, result.reconciles) == (0, 0, True)
+    assert "has a header but no data rows" in result.files[0].notices[0]
 
 
 def test_truncated_last_line_with_missing_fields(seeded: Store, tmp_path: Path) -> None:
@@ -215,12 +221,14 @@ def test_file_name_that_names_no_entity(seeded: Store, tmp_path: Path) -> None:
                 "cannot tell which canonical object this file holds")
 
 
-def test_a_bad_file_among_good_ones_writes_nothing(seeded: Store, tmp_path: Path) -> None:
+def test_a_bad_file_among_good_ones_writes_nothing_with_all_or_nothing(
+        seeded: Store, tmp_path: Path) -> None:
     good = write(tmp_path / "contacts.csv", "contact_id,email\nc1,a@b.com\n")
     bad = write(tmp_path / "accounts.csv", "name\nAcme\n")
     before = snapshot(seeded)
     with pytest.raises(InputFileError, match="missing required column 'account_id'"):
-        canonical(seeded, good, bad)
+        run_import(seeded, get_adapter("canonical"), [good, bad],
+                   ImportOptions(all_or_nothing=True))
     assert snapshot(seeded) == before
 
 

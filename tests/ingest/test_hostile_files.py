@@ -68,16 +68,16 @@ def test_jsonl_key_first_seen_after_line_1000(duck: Store, tmp_path: Path) -> No
     assert (stored["a7"]["industry"], stored["a7"]["custom"]) == (None, None)
 
 
-def test_jsonl_invalid_utf8_line_is_quarantined(duck: Store, tmp_path: Path) -> None:
+def test_jsonl_invalid_utf8_line_is_kept_and_flagged(duck: Store, tmp_path: Path) -> None:
     path = write(tmp_path / "accounts.jsonl",
                  b'{"account_id": "a1"}\n{"account_id": "a2", "name": "Caf\xe9"}\n'
                  b'{"account_id": "a3"}\n')
-    result = canonical(duck, path)
+    result = canonical(duck, path, encoding="utf-8")
     counts = result.entities["accounts"]
-    assert (counts.read, counts.stored, counts.quarantined) == (3, 2, 1)
-    (row,) = quarantined(duck)
-    assert (row["line"], row["code"]) == (2, "invalid_utf8")
-    assert "--encoding cp1252" in row["reason"]
+    assert (counts.read, counts.stored, counts.quarantined) == (3, 3, 0)
+    assert (result.files[0].repaired_rows, result.files[0].repaired_lines) == (1, [2])
+    assert any("--encoding cp1252" in n for n in result.files[0].notices)
+    assert _stored(duck)["a2"]["name"] == "Caf\ufffd"
 
 
 def test_jsonl_unknown_key_for_an_entity_without_custom(duck: Store, tmp_path: Path) -> None:
@@ -217,10 +217,13 @@ def test_dangling_symlink(duck: Store, tmp_path: Path) -> None:
 
 
 # -- more odd encodings ----------------------------------------------------------------------
-def test_undefined_cp1252_byte_is_one_clear_error(duck: Store, tmp_path: Path) -> None:
+def test_undefined_cp1252_byte_is_replaced_and_the_row_flagged(duck: Store,
+                                                               tmp_path: Path) -> None:
     path = write(tmp_path / "accounts.csv", b"account_id,name\na1,x\x81y\n")
-    _file_error(duck, path, "invalid_encoding", "not valid cp1252 text (byte 0x81",
-                encoding="cp1252")
+    result = canonical(duck, path, encoding="cp1252")
+    assert (result.total("stored"), result.files[0].repaired_lines) == (1, [2])
+    assert "not valid cp1252" in " ".join(result.files[0].notices)
+    assert _stored(duck)["a1"]["name"] == "x\ufffdy"
 
 
 def test_truncated_utf16_is_one_clear_error(duck: Store, tmp_path: Path) -> None:
@@ -254,7 +257,7 @@ def test_jsonl_byte_not_in_the_given_encoding(duck: Store, tmp_path: Path) -> No
     path = write(tmp_path / "accounts.jsonl",
                  b'{"account_id": "a1", "name": "Caf\xe9"}\n{"account_id": "a2", "name": "\x81"}\n')
     result = canonical(duck, path, encoding="cp1252")
-    assert result.entities["accounts"].stored == 1 and result.reconciles
-    (row,) = quarantined(duck)
-    assert (row["line"], row["code"]) == (2, "invalid_encoding")
+    assert result.entities["accounts"].stored == 2 and result.reconciles
+    assert quarantined(duck) == [] and result.files[0].repaired_lines == [2]
     assert _stored(duck)["a1"]["name"] == "Café"
+    assert _stored(duck)["a2"]["name"] == "\ufffd"

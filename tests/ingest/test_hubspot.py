@@ -149,7 +149,14 @@ def test_contact_lifecycle_transitions(store: Store, tmp_path: Path) -> None:
         ("contact", "101", "salesqualifiedlead", _ts("2024-02-01 09:15")),  # UI export
         ("contact", "102", "lead", _ts("2024-02-01 08:00")),
         ("contact", "103", "subscriber", _ts("2024-02-01 00:00")),
+        # no stage dates at all: the lead stage at createdate, reconstructed
+        ("contact", "104", "lead", _ts("2024-02-05")),
+        ("contact", "105", "lead", _ts("2024-02-06")),
+        ("contact", "106", "lead", _ts("2024-02-07")),
     ]
+    rebuilt = {r["entity_id"] for r in _rows(store, "raw_stage_transitions")
+               if r["reconstructed"]}
+    assert rebuilt == {"104", "105", "106"}
     assert {r["source"] for r in _rows(store, "raw_stage_transitions")} == {"hubspot"}
     assert all(r["from_stage"] is None for r in _rows(store, "raw_stage_transitions"))
 

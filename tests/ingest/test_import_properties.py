@@ -26,8 +26,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from revloop.ingest.adapters import get_adapter
+from revloop.ingest.dates import DateOptions
+from revloop.ingest.pipeline import ImportOptions, run_import
+from revloop.ingest.readers import ReadOptions
 from revloop.store import connect
-from tests.ingest.helpers import canonical, quarantined
+from tests.ingest.helpers import quarantined
 
 COLUMNS = ("account_id", "name", "employees", "annual_revenue", "created_at", "custom", "tier")
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)
@@ -279,7 +283,9 @@ def _check_import(store: Any, path: Path, rows: list[dict[str, str]], moments: l
                   layout: dict[str, Any]) -> None:
     read = {} if layout["sep_line"] else {"delimiter": layout["delimiter"]}
     stored, bad, duplicates = outcome(rows, moments)
-    result = canonical(store, path, **read)
+    # the cells are written day first (dmy): say so, the file alone may not tell
+    options = ImportOptions(read=ReadOptions(**read), dates=DateOptions(dayfirst=True))
+    result = run_import(store, get_adapter("canonical"), [path], options)
     counts = result.entities["accounts"]
     assert result.reconciles and counts.read == len(rows), counts
     assert (counts.stored, counts.duplicates, counts.quarantined) == (
@@ -297,6 +303,6 @@ def _check_import(store: Any, path: Path, rows: list[dict[str, str]], moments: l
         None if r["custom"] is None else json.loads(r["custom"])) for r in table}
     assert actual == stored
 
-    again = canonical(store, path, **read)
+    again = run_import(store, get_adapter("canonical"), [path], options)
     assert again.total("stored") == 0 and again.reconciles
     assert len(quarantined(store)) == len(bad)

@@ -37,7 +37,7 @@ LEAD = (
          "Webinar", "005A", "2024-04-02T16:30:00.000Z", "1", "2024-04-02", "001C", "003C", "",
          "false", ""],
         # inconsistent export: a conversion date on a lead that is not converted
-        ["00Q4", "true", "Di", "Ng", "Dino", "", "", "DE", "", "Open", "", "005A",
+        ["00Q4", "false", "Di", "Ng", "Dino", "", "", "DE", "", "Open", "", "005A",
          "2024-05-01T08:00:00.000Z", "false", "2024-05-02", "", "", "", "", ""],
     ],
 )
@@ -205,8 +205,9 @@ def test_get_adapter_gives_the_salesforce_adapter() -> None:
 
 
 @pytest.mark.parametrize(("name", "entities"), [
-    ("Lead.csv", ["contacts", "stage_transitions"]),
-    ("leads.csv", ["contacts", "stage_transitions"]),
+    # the second stage_transitions spec is the lead's current status (reconstructed)
+    ("Lead.csv", ["contacts", "stage_transitions", "stage_transitions"]),
+    ("leads.csv", ["contacts", "stage_transitions", "stage_transitions"]),
     ("Contacts.csv", ["contacts"]),
     ("account.csv", ["accounts"]),
     ("Opportunity_2024.csv", ["opportunities"]),
@@ -243,7 +244,9 @@ def test_entity_option_overrides_the_file_name(tmp_path: Path, store: Store) -> 
 def test_leads_with_conversion_and_transitions(tmp_path: Path, store: Store) -> None:
     result = load(store, tmp_path, "Lead.csv", LEAD)
     assert result.entities["contacts"].stored == 4
-    assert result.entities["stage_transitions"].stored == 6  # 4 inquiries + 2 conversions
+    # 4 inquiries + 2 conversions + Ada's current status (Working - Contacted → sal); the
+    # converted leads' status is their conversion, Open is the inquiry
+    assert result.entities["stage_transitions"].stored == 7
 
     leads = rows_of(store, "contacts", "contact_id")
     ada = leads["00Q1"]
@@ -258,8 +261,8 @@ def test_leads_with_conversion_and_transitions(tmp_path: Path, store: Store) -> 
     assert ada["account_id"] is None
     assert ada["is_unsubscribed"] is False
     assert ada["source"] == "salesforce"
-    assert json.loads(ada["custom"]) == {"IsDeleted": "false", "State": "London",
-                                         "Rating": "Hot"}
+    # IsDeleted is read (deleted rows are skipped), not copied into custom
+    assert json.loads(ada["custom"]) == {"State": "London", "Rating": "Hot"}
 
     bob = leads["00Q2"]
     assert bob["converted_at"] == datetime(2024, 2, 1)
@@ -277,7 +280,12 @@ def test_leads_with_conversion_and_transitions(tmp_path: Path, store: Store) -> 
 
     moves = rows_of(store, "stage_transitions", "entity_id", "to_stage")
     assert set(moves) == {("00Q1", "inquiry"), ("00Q2", "inquiry"), ("00Q3", "inquiry"),
-                          ("00Q4", "inquiry"), ("00Q2", "converted"), ("00Q3", "converted")}
+                          ("00Q4", "inquiry"), ("00Q2", "converted"), ("00Q3", "converted"),
+                          ("00Q1", "sal")}
+    # no LastModifiedDate / LastActivityDate in this export: the status is dated at creation
+    assert moves[("00Q1", "sal")]["occurred_at"] == datetime(2024, 3, 5, 14, 22, 10)
+    assert moves[("00Q1", "sal")]["reconstructed"] is True
+    assert moves[("00Q2", "converted")]["reconstructed"] is False
     assert moves[("00Q2", "inquiry")]["occurred_at"] == datetime(2024, 1, 10, 9, 0)
     assert moves[("00Q2", "converted")]["occurred_at"] == datetime(2024, 2, 1)
     assert moves[("00Q3", "converted")]["occurred_at"] == datetime(2024, 4, 2, 16, 30)
@@ -396,9 +404,10 @@ def test_opportunities(tmp_path: Path, store: Store) -> None:
     assert (renewal["is_closed"], renewal["is_won"]) == (False, False)
     assert renewal["currency"] == "EUR"
 
-    # a type outside new/expansion/renewal: no opportunity_type, raw Type still in custom
+    # a downgrade re-signs an existing customer's contract: renewal, never new business;
+    # the raw Type is still in custom
     down = opps["006D"]
-    assert down["opportunity_type"] is None
+    assert down["opportunity_type"] == "renewal"
     assert json.loads(down["custom"])["Type"] == "Existing Customer - Downgrade"
     for opp in opps.values():
         custom = json.loads(opp["custom"])
@@ -512,7 +521,7 @@ def test_tasks_and_events_become_touchpoints(tmp_path: Path, store: Store) -> No
 
 @pytest.mark.parametrize(("name", "table", "column", "entities"), [
     ("Opportunity.csv", OPPORTUNITY, "Id", "opportunities"),
-    ("Lead.csv", LEAD, "CreatedDate", "contacts/stage_transitions"),
+    ("Lead.csv", LEAD, "Id", "contacts/stage_transitions"),
     ("OpportunityHistory.csv", HISTORY, "StageName", "stage_transitions"),
     ("OpportunityContactRole.csv", CONTACT_ROLE, "ContactId", "opportunity_contacts"),
 ])
@@ -560,14 +569,14 @@ def test_full_export_reconciles(tmp_path: Path, store: Store) -> None:
     result = run_import(store, get_adapter("salesforce"), paths)
     assert result.reconciles
     expected = {  # entity: (read, stored, quarantined)
-        "contacts": (6, 6, 0), "stage_transitions": (9, 9, 0), "accounts": (3, 2, 1),
+        "contacts": (6, 6, 0), "stage_transitions": (10, 10, 0), "accounts": (3, 2, 1),
         "opportunities": (4, 4, 0), "opportunity_contacts": (2, 2, 0), "campaigns": (5, 5, 0),
         "campaign_members": (3, 2, 1), "touchpoints": (6, 6, 0),
     }
     got = {e: (c.read, c.stored, c.quarantined) for e, c in result.entities.items()}
     assert got == expected
-    assert result.total("read") == 38
-    assert result.total("stored") == 36
+    assert result.total("read") == 39
+    assert result.total("stored") == 37
     assert result.total("quarantined") == 2
     assert store.count("quarantine") == 2
     bad = store.table("quarantine").to_pandas().set_index("entity")
@@ -577,14 +586,14 @@ def test_full_export_reconciles(tmp_path: Path, store: Store) -> None:
     assert bad.loc["accounts", "line"] == 4
     assert bad.loc["campaign_members", "column_name"] == "contact_id"
     assert store.count("raw_contacts") == 6
-    assert store.count("raw_stage_transitions") == 9
+    assert store.count("raw_stage_transitions") == 10
 
 
 def test_reimport_stores_nothing_new(tmp_path: Path, store: Store) -> None:
     paths = _all_files(tmp_path)
     first = run_import(store, get_adapter("salesforce"), paths)
     assert first.reconciles
-    assert first.total("stored") == 36
+    assert first.total("stored") == 37
     before = {t: store.count(t) for t in ("raw_contacts", "raw_opportunities",
                                           "raw_stage_transitions", "raw_touchpoints",
                                           "raw_campaign_members", "quarantine")}

@@ -66,9 +66,11 @@ def import_files(
     progress: ProgressHook | None = None,
 ) -> ImportResult:
     """Import files of ``source`` (canonical, salesforce, hubspot, mapped): each file in its
-    own transaction, or all of them in one with ``all_or_nothing``.
+    own transaction, or all of them in one with ``all_or_nothing``. Files that could not be
+    imported are listed in ``ImportResult.not_imported`` (a single file raises its error).
 
-    ``encoding`` None detects each file's encoding; ``date_format``/``dayfirst`` override the
+    ``encoding`` None detects each file's encoding (bytes it does not define are replaced and
+    their rows flagged in the result); ``date_format``/``dayfirst`` override the
     per-file detection of how dates are written; ``layout`` names an ELT tool's table layout.
     """
     from revloop.ingest.adapters import get_adapter
@@ -78,7 +80,7 @@ def import_files(
 
     s = settings or load_settings()
     adapter = get_adapter(source, entity=entity, mapping=mapping, layout=layout)
-    read = ReadOptions(delimiter=delimiter, encoding=encoding or "utf-8",
+    read = ReadOptions(delimiter=delimiter, encoding=encoding or None,
                        batch_rows=s.batch_rows, max_field_bytes=s.max_field_bytes)
     options = ImportOptions(read=read, dates=DateOptions(date_format, dayfirst),
                             all_or_nothing=all_or_nothing)
@@ -91,7 +93,8 @@ def build_model(store: Store, settings: Settings | None = None,
     from revloop.model.build import BuildOptions, build
 
     s = settings or load_settings()
-    return build(store, BuildOptions(free_mail_domains=s.free_mail_domains), step)
+    return build(store, BuildOptions(free_mail_domains=s.free_mail_domains,
+                                     corporate_currency=s.corporate_currency), step)
 
 
 @dataclass

@@ -34,14 +34,25 @@ _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]
 
 # Tried in order when a column has no explicit format; the first that parses a value wins.
+# None of them reads 02/03/2024: whether such a file is day or month first is decided per
+# file from all its values (revloop.ingest.dates), which adds that file's numeric formats.
 DEFAULT_TIMESTAMP_FORMATS: tuple[str, ...] = (
     "iso",
     "%Y-%m-%d %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y",
     "%Y/%m/%d",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%d-%b-%Y",  # Excel: 5-Mar-2024
+    "%d-%b-%y",
+    "%d %b %Y",
+    "%b %d, %Y",  # Excel: Mar 5, 2024
+    "%B %d, %Y",
 )
+_ISO_START = r"^\d{4}-\d\d-\d\d"
+_NUMERIC_DATE = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d"  # 02/03/2024, 05.03.2024, 3-5-2024
+_ORDERED_FORMAT = re.compile(r"^%[dm]\W%[dm]")  # a format that fixes the order of day and month
+# Directives the round-trip check of a strptime result understands (see _exact)
+_CHECKED_DIRECTIVES = re.compile(r"%[dmYyHIMSpbB]")
 
 
 @dataclass
@@ -388,24 +399,66 @@ def _parse_timestamp(col: Column, text: pa.Array, o: CoerceOptions
         missing = pc.and_(pc.is_null(result), pc.is_valid(trimmed))
         if not pc.any(missing).as_py():
             break
-        parsed = _parse_with(trimmed, fmt)
-        result = pc.if_else(pc.is_null(result), parsed, result)
+        # only the values no earlier format read: most formats fail at the first character
+        result = pc.coalesce(result, _parse_with(pc.if_else(missing, trimmed, _NULL_TEXT), fmt))
     bad = pc.and_(pc.is_valid(trimmed), pc.is_null(result))
-    shown = ", ".join("ISO 8601" if f == "iso" else f for f in formats)
-    kind = "date" if col.type is ColumnType.DATE else "date/time"
     typed = result.cast(pa.date32()) if col.type is ColumnType.DATE else result
-    return typed, [_Problem(bad, col.name, "unparseable_date",
-                            f"{col.name} is not a {kind} in a known format ({shown})")]
+    return typed, _date_problems(col, trimmed, bad, formats)
+
+
+def _date_problems(col: Column, text: pa.Array, bad: pa.Array, formats: Sequence[str]
+                   ) -> list[_Problem]:
+    """Unreadable dates: a numeric one (02/30/2024, or 31/03/2024 in a month-first file)
+    names the order and formats the file is read with; any other lists every format tried."""
+    kind = "date" if col.type is ColumnType.DATE else "date/time"
+    shown = ", ".join("ISO 8601" if f == "iso" else f for f in formats)
+    generic = f"{col.name} is not a {kind} in a known format ({shown})"
+    ordered = [f for f in formats if _ORDERED_FORMAT.match(f)]
+    if not ordered or not pc.any(bad).as_py():
+        return [_Problem(bad, col.name, "unparseable_date", generic)]
+    numeric = pc.fill_null(pc.match_substring_regex(text, _NUMERIC_DATE), False)
+    order = "day first" if ordered[0].startswith("%d") else "month first"
+    return [
+        _Problem(pc.and_(bad, numeric), col.name, "unparseable_date",
+                 f"{col.name} is not a {kind} in the format this file's dates are read with "
+                 f"({', '.join(ordered)}: {order}); correct the value, or pass --dayfirst, "
+                 "--monthfirst or --date-format if the order is wrong"),
+        _Problem(pc.and_(bad, pc.invert(numeric)), col.name, "unparseable_date", generic),
+    ]
 
 
 def _parse_with(text: pa.Array, fmt: str) -> pa.Array:
     if fmt == "iso":
-        return _parse_iso(text)
+        # only ISO-looking values: one other value sends Arrow's cast to the per-value path
+        looks_iso = pc.fill_null(pc.match_substring_regex(text, _ISO_START), False)
+        return _parse_iso(pc.if_else(looks_iso, text, _NULL_TEXT))
     if fmt == "epoch_ms":
         numeric = pc.match_substring_regex(text, r"^\d{9,14}$")
         ms = pc.if_else(numeric, text, None).cast(pa.int64())
         return pc.multiply(ms, 1000).cast(pa.timestamp("us"))
-    return pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    return _exact(text, pc.strptime(text, format=fmt, unit="us", error_is_null=True), fmt)
+
+
+def _exact(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """``parsed`` without the values strptime rolled over: it reads 2/29/2023 as 1 March and
+    %Y reads 02/23/26 as the year 26. A value counts only if writing it back with ``fmt``
+    gives the text again (up to case, spaces and leading zeros)."""
+    if "%d" not in fmt or _CHECKED_DIRECTIVES.sub("", fmt).count("%"):
+        return parsed  # a directive the check cannot write back: trust strptime
+    if not pc.any(pc.is_valid(parsed)).as_py():
+        return parsed
+    written = pc.strftime(parsed.cast(pa.timestamp("s")), format=fmt)
+    same = pc.equal(_comparable(written), _comparable(text))
+    return pc.if_else(pc.fill_null(same, True), parsed, pa.scalar(None, pa.timestamp("us")))
+
+
+def _comparable(text: pa.Array) -> pa.Array:
+    """Lower case, single digits padded with a zero (twice: a match consumes the separator
+    the next digit would need), then no white space."""
+    out = pc.utf8_lower(text)
+    for _ in range(2):
+        out = pc.replace_substring_regex(out, r"(^|\D)(\d)(\D|$)", r"\10\2\3")
+    return pc.replace_substring_regex(out, r"\s+", "")
 
 
 def _parse_iso(text: pa.Array) -> pa.Array:

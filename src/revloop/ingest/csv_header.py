@@ -1,5 +1,8 @@
 """The header of a delimited file: an Excel ``sep=`` line, the column names, and the first
-problems a user can fix (an empty or binary header, the wrong delimiter, duplicate names)."""
+problems a user can fix (an empty or binary header, the wrong delimiter).
+
+A label used twice (HubSpot exports two ``Billing Contact`` association columns; ``Email`` and
+``email`` differ only in case) is kept: the later one becomes ``Billing Contact (2)``."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from revloop.errors import InputFileError
 from revloop.ingest.rawfile import LINE_BREAK, READ_ERRORS
+from revloop.ingest.textdecode import ValueDecoder
 
 if TYPE_CHECKING:
     from revloop.ingest.readers import SourceFile
@@ -33,22 +37,25 @@ def read_header(src: SourceFile) -> None:
                            "(the header is line 2)")
         lines = lines[1:]
     first, body = lines[0], b"\n".join(lines[1:])
+    if not head.strip() and complete:  # only blank lines: as good as an empty file
+        src.empty = True
+        src.notices.append("the file holds only blank lines: nothing to import")
+        return
     if not first.strip():
         raise InputFileError(str(p), f"line {src.header_line} is empty: expected a header row",
                              code="empty_file")
     if b"\x00" in first:
         raise InputFileError(str(p), f"the header (line {src.header_line}) contains a NUL byte: "
                              "the file is binary, or text in another encoding", code="bad_header")
-    text = _decode_header(p, first, src.text_encoding)
+    text = _decode_header(src, first, src.decoder)
     names = _split_header(p, text, src.delimiter)
     if len(names) == 1:
         _check_delimiter(p, text, src.delimiter, from_sep_line=bool(sep))
     src.trailing_empty = _drop_trailing_empty(names)
     _check_header_names(p, names)
-    if not body.strip() and complete:
-        raise InputFileError(str(p), "the file has a header but no data rows",
-                             code="empty_file")
-    src.columns = names
+    src.columns = distinct_names(names, src.notices)
+    if not body.strip() and complete:  # every empty object of a CRM export looks like this
+        src.notices.append("the file has a header but no data rows: 0 rows imported")
 
 
 def _read_head(src: SourceFile) -> tuple[bytes, bool]:
@@ -75,16 +82,15 @@ def _split_header(p: Path, text: str, delimiter: str) -> list[str]:
     return [n.strip() for n in names]
 
 
-def _decode_header(p: Path, first: bytes, encoding: str) -> str:
-    try:
-        return first.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            str(p),
-            f"the header is not valid {encoding} (byte 0x{first[exc.start]:02X}); "
-            "re-save the file as UTF-8 or pass --encoding cp1252",
-            code="invalid_utf8",
-        ) from exc
+def _decode_header(src: SourceFile, first: bytes, decoder: ValueDecoder) -> str:
+    """The header line as text; bytes the encoding does not define are replaced (and said:
+    a column named with U+FFFD will not match what the adapter expects)."""
+    text, repair = decoder.decode(first)
+    if repair == "replaced":
+        src.notices.append(f"the header (line {src.header_line}) has bytes that are not valid "
+                           f"{decoder.encoding}; they were replaced by U+FFFD (�): pass the "
+                           "file's encoding with --encoding")
+    return text
 
 
 def _check_delimiter(p: Path, text: str, delimiter: str, from_sep_line: bool = False) -> None:
@@ -114,16 +120,35 @@ def _drop_trailing_empty(names: list[str]) -> int:
 
 
 def _check_header_names(p: Path, names: list[str]) -> None:
-    """Every column has a name, and no name is used twice."""
+    """Every column has a name."""
     empty = [i + 1 for i, n in enumerate(names) if n == ""]
     if empty:
         raise InputFileError(str(p), f"header column {empty[0]} has no name", code="bad_header")
+
+
+def distinct_names(names: list[str], notices: list[str]) -> list[str]:
+    """``names`` with each repeated label (compared without case) numbered from its second
+    use on: ``Billing Contact``, ``Billing Contact (2)``; a notice says so. The first use
+    keeps its name, so the adapters find the column they map where they found it before."""
+    taken = {n.casefold() for n in names}
     seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise InputFileError(str(p), f"the header names column {n!r} twice",
-                                 code="duplicate_column")
-        seen.add(n)
+    out = []
+    for name in names:
+        key = name.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
+            continue
+        n = 2
+        while f"{name} ({n})".casefold() in taken:
+            n += 1
+        renamed = f"{name} ({n})"
+        taken.add(renamed.casefold())
+        seen.add(renamed.casefold())
+        notices.append(f"the header repeats the column {name!r}: the later one is read as "
+                       f"{renamed!r}")
+        out.append(renamed)
+    return out
 
 
 def _guess_delimiter(text: str, current: str) -> str | None:

@@ -1,11 +1,12 @@
 """An input file as a stream of text bytes, whatever its packaging.
 
 :func:`check_path` refuses what is not a readable file (missing, a dangling or looping symlink,
-a folder, no permission, empty) with one specific :class:`InputFileError` each.
+a folder, no permission) with one specific :class:`InputFileError` each.
 :func:`sniff` looks at the first bytes: gzip, bzip2 and xz files are decompressed on the fly;
 a UTF-16/UTF-32 file (told by its byte-order mark, or by ``--encoding utf-16…``) is
 transcoded to UTF-8, so every reader downstream sees bytes in an ASCII-compatible encoding;
-archives and spreadsheets are refused with what to do instead.
+archives and spreadsheets are refused with what to do instead. Without ``--encoding`` the
+encoding is detected on a sample of the file (:mod:`revloop.ingest.textdecode`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from revloop.errors import ConfigError, InputFileError
+from revloop.ingest.textdecode import UTF8, ValueDecoder, ascii_compatible, codec_name, detect
 
 COMPRESSION_SUFFIXES = (".gz", ".gzip", ".bz2", ".xz")
 _COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
@@ -42,14 +44,17 @@ _WIDE = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
 # Errors a decompressor raises on a damaged or truncated stream.
 READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, UnicodeError)
 _CHUNK = 1 << 20
+# The sample the encoding is detected on: bounded, however large the file (GBs happen).
+SAMPLE_HEAD = 4 << 20
+SAMPLE_TAIL = 1 << 20
 LINE_BREAK = re.compile(rb"\r\n|\n|\r")  # LF, CRLF or CR only (old Mac)
 
 
 def check_path(p: Path) -> None:
-    """Raise the specific :class:`InputFileError` when ``p`` is not a readable, non-empty
-    file."""
+    """Raise the specific :class:`InputFileError` when ``p`` is not a readable file (an empty
+    one is fine: it holds no rows)."""
     try:
-        st = p.stat()
+        p.stat()
     except OSError as exc:
         raise _path_error(p, exc) from exc
     if p.is_dir():
@@ -57,8 +62,6 @@ def check_path(p: Path) -> None:
     if not os.access(p, os.R_OK):
         raise InputFileError(str(p), "permission denied: the file cannot be read",
                              code="permission_denied")
-    if st.st_size == 0:
-        raise InputFileError(str(p), "the file is empty (0 bytes)", code="empty_file")
 
 
 def _path_error(p: Path, exc: OSError) -> InputFileError:
@@ -86,12 +89,20 @@ class RawFile:
     wide: str | None = None  # UTF-16/32 codec the file is written in (transcoded to UTF-8)
     bom: int = 0  # bytes of a UTF-16/32 byte-order mark to skip
     notices: tuple[str, ...] = ()
-    encoding: str = "utf-8"  # the encoding asked for (named in error messages)
+    encoding: str = UTF8  # the file's encoding (asked for or detected; named in messages)
+    detected: bool = False  # told from the bytes, not by --encoding
 
     @property
     def transcoded(self) -> bool:
         """Whether the stream is UTF-8 made from another encoding."""
         return self.wide is not None
+
+    @property
+    def decoder(self) -> ValueDecoder:
+        """How the readers decode the values of the stream."""
+        if self.transcoded:
+            return ValueDecoder(UTF8)
+        return ValueDecoder(self.encoding, lenient=self.detected and self.encoding != UTF8)
 
     def open(self) -> io.BufferedIOBase:
         """The decompressed, transcoded bytes (the caller closes the stream)."""
@@ -176,18 +187,18 @@ def _label(encoding: str) -> str:
 
 def _codec(encoding: str) -> str:
     try:
-        return codecs.lookup(encoding).name
+        return codec_name(encoding)
     except LookupError as exc:
         raise ConfigError(f"unknown encoding {encoding!r}; use a Python codec name such as "
                           "utf-8, cp1252, latin-1 or utf-16") from exc
 
 
-def sniff(p: Path, encoding: str, binary: bool = False) -> RawFile:
-    """How to read ``p``: its compression and, for text (``binary`` False), its wide encoding.
+def sniff(p: Path, encoding: str | None, binary: bool = False) -> RawFile:
+    """How to read ``p``: its compression and, for text (``binary`` False), its encoding.
 
-    ``encoding`` is the one asked for (``--encoding``); a UTF-16/32 byte-order mark overrides
-    it. Raises :class:`InputFileError` for archives, spreadsheets, damaged compressed files and
-    UTF-16 text without a byte-order mark.
+    ``encoding`` is the one asked for (``--encoding``; None: detected on a sample of the file);
+    a UTF-16/32 byte-order mark overrides it. Raises :class:`InputFileError` for archives,
+    spreadsheets, damaged compressed files and UTF-16 text without a byte-order mark.
     """
     with open(p, "rb") as fh:
         magic = fh.read(8)
@@ -203,16 +214,16 @@ def sniff(p: Path, encoding: str, binary: bool = False) -> RawFile:
             head = stream.read(4096)
     except READ_ERRORS as exc:
         raise raw.read_error(exc) from exc
-    return _with_encoding(raw, head, _codec(encoding))
+    return _with_encoding(raw, head, _codec(encoding) if encoding else None)
 
 
-def _with_encoding(raw: RawFile, head: bytes, codec: str) -> RawFile:
+def _with_encoding(raw: RawFile, head: bytes, codec: str | None) -> RawFile:
     notices = [f"{raw.compression}-compressed: decompressed while reading"] \
         if raw.compression else []
     for mark, wide in _BOMS:
         if head.startswith(mark):
             notices.append(f"{_label(wide)} byte-order mark: the file was read as {_label(wide)}")
-            return RawFile(raw.path, raw.compression, wide, len(mark), tuple(notices), codec)
+            return RawFile(raw.path, raw.compression, wide, len(mark), tuple(notices), wide)
     if codec in _WIDE:
         return RawFile(raw.path, raw.compression, codec, 0, tuple(notices), codec)
     guess = _bomless_utf16(head)
@@ -222,7 +233,42 @@ def _with_encoding(raw: RawFile, head: bytes, codec: str) -> RawFile:
             f"the file looks {_label(guess)} without a byte-order mark (every other byte is "
             f"0): pass --encoding {guess}", code="wrong_encoding",
         )
-    return RawFile(raw.path, raw.compression, None, 0, tuple(notices), codec)
+    detected = codec is None
+    if codec is None:
+        codec = codec_name(detect(_sample(raw)))
+        if codec != UTF8:
+            notices.append(f"encoding detected: {codec} (pass --encoding to read it otherwise)")
+    if not ascii_compatible(codec):  # e.g. UTF-7, EBCDIC: transcoded as a stream
+        return RawFile(raw.path, raw.compression, codec, 0, tuple(notices), codec, detected)
+    return RawFile(raw.path, raw.compression, None, 0, tuple(notices), codec, detected)
+
+
+def _sample(raw: RawFile) -> bytes:
+    """The first few MB of the text and, for a plain file, its last MB: enough for the
+    encoding, bounded for files of any size (a compressed file's end is not read: it would
+    mean decompressing all of it)."""
+    try:
+        whole = raw.compression is None and \
+            raw.path.stat().st_size <= SAMPLE_HEAD + SAMPLE_TAIL
+        with raw.open() as stream:
+            head = stream.read(SAMPLE_HEAD + SAMPLE_TAIL if whole else SAMPLE_HEAD)
+        if whole or raw.compression:
+            return _whole_lines(head, not whole and len(head) == SAMPLE_HEAD, False)
+        with open(raw.path, "rb") as fh:
+            fh.seek(-SAMPLE_TAIL, os.SEEK_END)
+            tail = fh.read()
+    except READ_ERRORS as exc:
+        raise raw.read_error(exc) from exc
+    return _whole_lines(head, True, False) + b"\n" + _whole_lines(tail, False, True)
+
+
+def _whole_lines(data: bytes, cut_end: bool, cut_start: bool) -> bytes:
+    """``data`` without the partial lines a cut left (a cut may split a character)."""
+    if cut_end:
+        data = data[: max(data.rfind(b"\n"), 0)]
+    if cut_start:
+        data = data[data.find(b"\n") + 1:]
+    return data
 
 
 def _bomless_utf16(head: bytes) -> str | None:

@@ -2,16 +2,17 @@
 
 Every reader yields Arrow record batches with the file's own columns plus ``_line`` (the line
 of the record; the CSV header is line 1, and a quoted value spanning lines counts as one), and
-collects rows it could not read at all (wrong number of fields, invalid UTF-8, bad JSON) as
-:class:`BadRow` records for the quarantine. Whole-file problems raise :class:`InputFileError`.
+collects rows it could not read at all (wrong number of fields, bad JSON) as :class:`BadRow`
+records for the quarantine. Whole-file problems raise :class:`InputFileError`.
 
 Files are opened through :mod:`revloop.ingest.rawfile`: compressed files are decompressed and
-UTF-16/UTF-32 files transcoded on the fly, so the readers only ever see text bytes.
+UTF-16/UTF-32 files transcoded on the fly, so the readers only ever see ASCII-compatible bytes.
+Values are decoded by :mod:`revloop.ingest.textdecode`: a byte the file's encoding does not
+define never costs the row; it is replaced and the row flagged (:attr:`SourceFile.repairs`).
 """
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -20,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from revloop.errors import InputFileError
 from revloop.ingest.csv_header import read_header
-from revloop.ingest.jsonlines import JsonRows, json_text, jsonl_columns
+from revloop.ingest.jsonlines import JsonRows, distinct_keys, json_text, jsonl_columns
 from revloop.ingest.rawfile import LINE_BREAK, READ_ERRORS, RawFile, base_name, check_path, sniff
+from revloop.ingest.textdecode import Repairs, ValueDecoder
 
 _TRUNCATED_QUOTE = ("the last line ends inside a quoted value and the file has no final line "
                     "break: the file looks truncated")
@@ -57,7 +58,7 @@ class ReadOptions:
     """How to read a file."""
 
     delimiter: str | None = None  # None: comma for .csv, tab for .tsv
-    encoding: str = "utf-8"
+    encoding: str | None = None  # None: detected per file
     batch_rows: int = 250_000
     max_field_bytes: int = 1 << 20
     block_bytes: int = 16 << 20  # also the longest single value a CSV reader accepts
@@ -84,6 +85,8 @@ class SourceFile:
     raw: RawFile | None = None  # how the bytes are unpacked (None: a plain file)
     header_line: int = 1  # 2 after an Excel "sep=;" line
     sep_line: str | None = None  # the delimiter an Excel "sep=" line names
+    empty: bool = False  # no bytes (or only blank lines): nothing to read, not an error
+    repairs: Repairs = field(default_factory=Repairs)  # rows whose text was repaired
     _short_rows: list[BadRow] = field(default_factory=list, repr=False)
 
     @property
@@ -92,12 +95,24 @@ class SourceFile:
         return self.raw or RawFile(self.path)
 
     @property
-    def text_encoding(self) -> str:
-        """The encoding of the bytes the readers see (UTF-8 once transcoded)."""
-        return "utf-8" if self.source.transcoded else self.options.encoding
+    def decoder(self) -> ValueDecoder:
+        """How the values of the file are decoded."""
+        return self.source.decoder
+
+    @property
+    def encoding(self) -> str:
+        """The encoding the file is read in (as asked for, or detected)."""
+        return self.source.encoding if self.format != "parquet" else "parquet"
+
+    def decode_notices(self) -> list[str]:
+        """What was repaired while decoding (after the file has been read)."""
+        return self.repairs.notices(self.encoding)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The file's records, in order, as batches with a ``_line`` column."""
+        if self.empty:
+            return
+        self.repairs = Repairs()  # a file may be read more than once (dates are planned first)
         if self.format == "parquet":
             yield from self._parquet_batches()
         elif self.format == "jsonl":
@@ -149,7 +164,8 @@ class SourceFile:
             handle,
             read_options=pacsv.ReadOptions(
                 block_size=opts.block_bytes, use_threads=False, skip_rows=self.header_line,
-                column_names=names, encoding=self.text_encoding,
+                # values stay bytes (the stream is ASCII-compatible); _to_text decodes them
+                column_names=names, encoding="utf8",
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid,
@@ -222,35 +238,19 @@ class SourceFile:
         return pa.array(out, pa.int64()), line
 
     def _to_text(self, batch: pa.RecordBatch, lines: pa.Array) -> pa.RecordBatch:
-        """Binary columns to UTF-8 text; rows with invalid bytes go to the quarantine."""
+        """Binary columns to text in the file's encoding; a row with bytes the encoding does
+        not define keeps them as U+FFFD and is flagged, never dropped."""
         arrays: list[pa.Array] = []
-        bad_mask = None
-        for name, col in zip(batch.schema.names, batch.columns, strict=True):
-            try:
-                arrays.append(col.cast(pa.string()))
-            except pa.ArrowInvalid:
-                text, mask = self._decode_slowly(name, col, lines)
-                arrays.append(text)
-                bad_mask = mask if bad_mask is None else pc.or_(bad_mask, mask)
-        out = pa.RecordBatch.from_arrays([*arrays, lines], names=[*batch.schema.names, "_line"])
-        if bad_mask is not None:
-            out = out.filter(pc.invert(bad_mask))
-        return out
-
-    def _decode_slowly(
-        self, name: str, col: pa.Array, lines: pa.Array
-    ) -> tuple[pa.Array, pa.Array]:
-        values: list[str | None] = []
-        bad: list[bool] = []
-        for raw, line in zip(col.to_pylist(), lines.to_pylist(), strict=True):
-            try:
-                values.append(raw.decode("utf-8") if raw is not None else None)
-                bad.append(False)
-            except UnicodeDecodeError as err:
-                values.append(None)
-                bad.append(True)
-                self.bad_rows.append(_invalid_utf8(line, name, raw, err))
-        return pa.array(values, pa.string()), pa.array(bad, pa.bool_())
+        replaced = np.zeros(batch.num_rows, dtype=bool)
+        utf8 = np.zeros(batch.num_rows, dtype=bool)
+        decoder = self.decoder
+        for col in batch.columns:
+            text, rep, u8 = decoder.column(col)
+            arrays.append(text)
+            replaced |= rep
+            utf8 |= u8
+        self.repairs.add(replaced, utf8, lines.to_numpy())
+        return pa.RecordBatch.from_arrays([*arrays, lines], names=[*batch.schema.names, "_line"])
 
     @property
     def delimiter(self) -> str:
@@ -309,14 +309,10 @@ class SourceFile:
         self.columns.extend(c for c in rows.names if c not in self.columns)
 
     def _parse_json_line(self, raw: bytes, number: int) -> dict[str, object] | None:
+        text, repair = json_text(raw, number, self.decoder)
+        self.repairs.add_line(repair, number)
         try:
-            text = json_text(raw, number, self.text_encoding)
-        except UnicodeDecodeError as err:
-            self.rows_read += 1
-            self.bad_rows.append(_invalid_utf8(number, None, raw, err, self.text_encoding))
-            return None
-        try:
-            record = json.loads(text)
+            record = json.loads(text, object_pairs_hook=distinct_keys)
         except (ValueError, RecursionError) as exc:  # also numbers over 4,300 digits
             self.rows_read += 1
             detail = (f"{exc.msg} at character {exc.pos + 1}"
@@ -366,27 +362,6 @@ class _TailKeeper(io.RawIOBase):
         super().close()
 
 
-def _invalid_utf8(line: int, column: str | None, raw: bytes, err: UnicodeDecodeError,
-                  encoding: str = "utf-8") -> BadRow:
-    byte = raw[err.start]
-    if codecs.lookup(encoding).name != "utf-8":
-        return BadRow(
-            line=line, column=column, value=raw.decode("utf-8", errors="replace")[:200],
-            code="invalid_encoding",
-            reason=f"byte 0x{byte:02X} at position {err.start + 1} of the line is not valid "
-            f"{encoding} ({err.reason}); pass the file's real encoding with --encoding",
-        )
-    return BadRow(
-        line=line, column=column, value=raw.decode("utf-8", errors="replace")[:200],
-        code="invalid_utf8",
-        reason=(
-            f"invalid UTF-8 byte 0x{byte:02X} at position {err.start + 1} of the "
-            f"{'value' if column else 'line'}; the file is probably Latin-1/Windows-1252: "
-            "re-save it as UTF-8 or import with --encoding cp1252"
-        ),
-    )
-
-
 def _field_count_problem(row: pacsv.InvalidRow, line: int) -> BadRow:
     text = row.text or ""
     return BadRow(
@@ -411,6 +386,9 @@ def open_file(path: str | Path, options: ReadOptions | None = None) -> SourceFil
     opts = options or ReadOptions()
     check_path(p)
     fmt = detect_format(p)
+    if p.stat().st_size == 0:  # e.g. an empty object in a CRM export: nothing to import
+        return SourceFile(p, [], fmt, opts, empty=True,
+                          notices=["the file is empty (0 bytes): nothing to import"])
     raw = sniff(p, opts.encoding, binary=fmt == "parquet")
     if fmt == "parquet":
         return _open_parquet(p, opts, raw)

@@ -41,6 +41,7 @@ class BuildOptions:
     """What the build needs to know beyond the data."""
 
     free_mail_domains: Sequence[str] = ()
+    corporate_currency: str | None = None  # None: told from the rates or the deals
 
 
 #: A step's build function: its input tables by name and the options → the table it writes.

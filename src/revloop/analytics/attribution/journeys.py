@@ -113,7 +113,7 @@ def _opportunity_rows(store: Store, req: AttributionRequest) -> Any:
         opportunity_id=o.opportunity_id, account_id=o.account_id, created_at=o.created_at,
         close_end=o.close_date.cast("timestamp") + ibis.interval(seconds=86_399),
         closed=closed, won=o.is_won.fill_null(False),
-        amount=o.amount.fill_null(0.0).cast("float64"),
+        amount=o.amount_corporate.fill_null(0.0).cast("float64"),  # one currency
         crm_source=o.source_channel,
     )
     if req.level == "account":

@@ -145,6 +145,7 @@ class AttributionResult(Result):
     truth: TruthRecovery | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    currency: str | None = None  # the currency of every amount (None: none named or none)
 
     def model(self, name: str) -> ModelCredits:
         """The credits of the model named ``name``."""

@@ -52,6 +52,7 @@ from revloop.analytics.attribution.result import (
 from revloop.analytics.attribution.spend import spend_by_group, spend_rows
 from revloop.analytics.attribution.truth import read_truth, truth_recovery
 from revloop.analytics.contract import RunContext
+from revloop.analytics.money import corporate_money
 from revloop.store import Store
 
 _LABELS = {
@@ -77,6 +78,8 @@ def run(store: Store, request: AttributionRequest,
     ctx = context or RunContext()
     t0 = time.perf_counter()
     ctx.progress("journeys")
+    # amounts of several currencies are never added: refused unless converted into one
+    money = corporate_money(store) if request.metric != "conversions" else None
     built = build_journeys(store, request)
     ctx.progress("models")
     # excluded channels are left out in SQL already
@@ -95,16 +98,20 @@ def run(store: Store, request: AttributionRequest,
         if effects:
             truth = truth_recovery([f.credits for f in fitted], effects, metric)
     notes = _store_notes(built, request) + _model_notes(fitted, journeys, request) + spend_notes
+    if money is not None:
+        notes.append(money.describe())
     timings = {"models": sum(f.seconds for f in fitted), "reports": time.perf_counter() - t1,
                **{f"build_{k}": v for k, v in built.timings.items()}}
     timings["total"] = time.perf_counter() - t0
-    return _result(
+    result = _result(
         fitted, journeys, _store_source(store, request, built), request,
         metric="conversions" if request.metric == "conversions" else "value",
         labels=_store_labels(request), notes=notes, timings=timings,
         totals_extra=built.counts, group_names=built.group_names,
         sourced=sourced, spend=spend, truth=truth,
     )
+    result.currency = money.currency if money is not None else None
+    return result
 
 
 def run_paths(_store: Store | None, request: PathAttributionRequest,

@@ -27,6 +27,7 @@ import ibis
 from ibis import _
 
 from revloop.analytics.funnel.request import Level
+from revloop.analytics.funnel.result import WonReversal
 from revloop.analytics.funnel.stages import IGNORE, StageDefinitions, normalise
 from revloop.errors import StoreError
 from revloop.model import tables
@@ -112,14 +113,48 @@ def _shape(t: Any, entity_id: Any, member_type: str, member_id: Any, amount: Any
     )
 
 
-def _opportunity_events(store: Store, mapped: Any, defs: StageDefinitions) -> Any:
-    """Opportunity transitions with the deal's account, type and amount; the won of a
-    renewal / expansion deal becomes that post-sale event, its other stages drop out."""
-    opps = store.table(tables.OPPORTUNITIES).select(
+def _deals(store: Store) -> Any:
+    return store.table(tables.OPPORTUNITIES).select(
         o_id=_.opportunity_id, o_account=_.account_id, o_type=_.opportunity_type,
-        o_amount=_.amount)
+        o_amount=_.amount_corporate, o_won=_.is_won,
+        o_close=ibis.coalesce(_.close_date.cast("timestamp"), _.created_at))
+
+
+def _reversed(t: Any, defs: StageDefinitions) -> Any:
+    """A won in the history of a deal whose current state is not won (Closed Won, then
+    Closed Lost): not an outcome, a movement (see :func:`won_reversals`)."""
+    return ibis.coalesce((t.name == defs.won) & (t.o_won == False), False)  # noqa: E712
+
+
+def _one_won(t: Any, opps: Any, defs: StageDefinitions) -> Any:
+    """The deal's current state decides won, as everywhere else in revloop: a won its
+    history shows but the deal no longer has is dropped, and a deal won now whose history
+    lacks the won stage gets it at its close date."""
+    cols = ["entity_id", "o_account", "o_type", "o_amount", "kind", "rank", "name",
+            "exit_order", "reason", "occurred_at", "amount"]
+    kept = t.filter(~_reversed(t, defs)).select(*cols)
+    has_won = t.filter(t.name == defs.won).select(h_id=t.entity_id).distinct()
+    won_now = opps.filter(opps.o_won == True)  # noqa: E712
+    missing = won_now.anti_join(has_won, won_now.o_id == has_won.h_id)
+    added = missing.select(
+        entity_id=missing.o_id, o_account=missing.o_account, o_type=missing.o_type,
+        o_amount=missing.o_amount, kind=ibis.literal("stage"),
+        rank=ibis.literal(defs.stages.index(defs.won), "int64"),
+        name=ibis.literal(defs.won), exit_order=ibis.null("int64"),
+        reason=ibis.null("string"), occurred_at=missing.o_close.truncate("s"),
+        amount=ibis.null("float64"))
+    added = added.filter(added.occurred_at.notnull())
+    return ibis.union(kept, added.cast(kept.schema()), distinct=False)
+
+
+def _opportunity_events(store: Store, mapped: Any, defs: StageDefinitions) -> Any:
+    """Opportunity transitions with the deal's account, type and amount (in the corporate
+    currency); the won of a renewal / expansion deal becomes that post-sale event, its other
+    stages drop out."""
+    opps = _deals(store)
     t = mapped.filter(mapped.entity_type == "opportunity")
     t = t.left_join(opps, t.entity_id == opps.o_id)
+    t = _one_won(t, opps, defs)
     post_types = list(defs.post_sale_opportunity_types)
     is_post_type = (ibis.coalesce(t.o_type.isin(post_types), False) if post_types
                     else ibis.literal(False))
@@ -136,7 +171,7 @@ def _opportunity_events(store: Store, mapped: Any, defs: StageDefinitions) -> An
 def level_events(store: Store, level: Level, defs: StageDefinitions,
                  values: list[SourceValue], *, people_with_deals: bool = False) -> Any:
     """The event log of ``level`` (an Ibis expression; nothing runs yet)."""
-    st = store.table(tables.STAGE_TRANSITIONS)
+    st = _in_corporate_currency(store.table(tables.STAGE_TRANSITIONS))
     mapped = _classified(st, defs, values)
     people = mapped.filter(mapped.entity_type.isin(list(PEOPLE)))
     opp = _opportunity_events(store, mapped, defs)
@@ -160,6 +195,28 @@ def level_events(store: Store, level: Level, defs: StageDefinitions,
     else:
         parts.append(_shape(opp, opp.entity_id, "opportunity", opp.entity_id, opp.amount))
     return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+
+
+def _in_corporate_currency(st: Any) -> Any:
+    """Transitions whose ``amount`` is the amount in the corporate currency."""
+    return st.mutate(amount=st.amount_corporate)
+
+
+def won_reversals(store: Store, defs: StageDefinitions, values: list[SourceValue],
+                  limit: int = 1000) -> list[WonReversal]:
+    """Deals that reached won in their history and are not won now, earliest first."""
+    st = store.table(tables.STAGE_TRANSITIONS)
+    mapped = _classified(st.filter(st.entity_type == "opportunity"), defs, values)
+    opps = _deals(store)
+    t = mapped.left_join(opps, mapped.entity_id == opps.o_id)
+    t = t.filter(_reversed(t, defs))
+    o = store.table(tables.OPPORTUNITIES).select(r_id=_.opportunity_id, r_stage=_.stage,
+                                                 r_amount=_.amount_corporate)
+    g = t.group_by(g_id=t.entity_id).agg(won_at=t.occurred_at.min())
+    g = g.left_join(o, g.g_id == o.r_id)
+    rows = g.order_by([g.won_at, g.g_id]).limit(limit).to_pyarrow().to_pylist()
+    return [WonReversal(str(r["g_id"]), r["won_at"], r["r_stage"],
+                        None if r["r_amount"] is None else float(r["r_amount"])) for r in rows]
 
 
 def _person_deals(store: Store) -> Any:

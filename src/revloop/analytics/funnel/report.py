@@ -18,7 +18,12 @@ import ibis
 
 from revloop.analytics.funnel import metrics
 from revloop.analytics.funnel.dimensions import NONE, dimension_table
-from revloop.analytics.funnel.events import check_marts, level_events, source_values
+from revloop.analytics.funnel.events import (
+    check_marts,
+    level_events,
+    source_values,
+    won_reversals,
+)
 from revloop.analytics.funnel.journeys import (
     journeys,
     member_amounts,
@@ -29,6 +34,7 @@ from revloop.analytics.funnel.percentiles import pcol
 from revloop.analytics.funnel.request import FunnelRequest, FunnelRequestError, Period
 from revloop.analytics.funnel.result import FunnelResult, StatusSection, UnmappedValue
 from revloop.analytics.funnel.stages import StageDefinitions
+from revloop.analytics.money import corporate_money
 from revloop.store import Store
 
 StepHook = Callable[[str], None]
@@ -77,7 +83,9 @@ class FunnelReport:
         try:
             with timed("events"):
                 check_marts(store)
+                money = corporate_money(store)  # refuses to add amounts of several currencies
                 values = source_values(store, defs)
+                reversals = won_reversals(store, defs, values)
                 events = level_events(store, request.level, defs, values,
                                       people_with_deals=self.people_with_deals)
                 # always queried: besides the default "now", this first execution registers the
@@ -153,7 +161,8 @@ class FunnelReport:
             leakage=leak, status=status, post_sale=post, customers=customers,
             unmapped=[UnmappedValue(v.entity_type, v.value, v.rows) for v in values
                       if not v.mapped],
-            timings=timings,
+            timings=timings, currency=money.currency, money_note=money.describe(),
+            won_reversals=reversals,
         )
 
     def _status(self, passes: Any, events: Any, defs: StageDefinitions, request: FunnelRequest,

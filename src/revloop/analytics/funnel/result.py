@@ -162,6 +162,17 @@ class PostSaleRow:
 
 
 @dataclass
+class WonReversal:
+    """A deal its history shows won that is not won now: counted by its current state (lost
+    or open), listed here as a movement."""
+
+    opportunity_id: str
+    won_at: dt.datetime
+    stage_now: str | None
+    amount: float | None  # in the corporate currency
+
+
+@dataclass
 class UnmappedValue:
     """A source stage value no map knows (its transitions are not in the funnel)."""
 
@@ -200,6 +211,9 @@ class FunnelResult(Result):
     customers: int
     unmapped: list[UnmappedValue]
     timings: dict[str, float] = field(default_factory=dict)
+    currency: str | None = None  # every amount is in this currency (None: none named)
+    money_note: str = ""  # what was converted into it, and how
+    won_reversals: list[WonReversal] = field(default_factory=list)
 
     def stage(self, name: str) -> StageRow:
         """The funnel row of stage ``name``."""

@@ -32,6 +32,7 @@ from typing import Any
 import ibis
 from ibis import _
 
+from revloop.analytics.money import corporate_money
 from revloop.analytics.scoring.estimator import CATEGORICAL, NUMERIC, FeatureSpec
 from revloop.analytics.scoring.features import FeatureBuilder, FeatureQuery
 from revloop.analytics.scoring.features_contact import CustomPlan, Excluded, plan_custom
@@ -113,6 +114,13 @@ def _open_stage_rows(store: Store) -> Any:
                     & ~t.to_stage.lower().isin(list(TERMINAL)))
 
 
+def _one_currency(store: Store) -> bool:
+    """Amounts are a feature only in one currency (mixed ones raise :class:`CurrencyError`
+    naming them, rather than teaching the model that 1 MXN is 1 USD)."""
+    corporate_money(store)
+    return True
+
+
 def plan_opportunity_features(store: Store, exclude: Sequence[str] = ()) -> OpportunityPlan:
     """Decide the deal features from what the store holds."""
     drop = {e.lower() for e in exclude}
@@ -144,7 +152,7 @@ def plan_opportunity_features(store: Store, exclude: Sequence[str] = ()) -> Oppo
         and "campaign_channel" not in drop,
         stage_history=bool(stages["stages"] and stages["stages"] > 1)
         and "stage_at" not in drop,
-        amounts=bool(stages["amounts"]) and "amount_at" not in drop,
+        amounts=bool(stages["amounts"]) and "amount_at" not in drop and _one_currency(store),
         probabilities=bool(stages["probs"]) and "probability_at" not in drop,
         touches=bool(store.count(tables.TOUCHPOINTS)), excluded=excluded,
     )
@@ -273,7 +281,7 @@ def _with_context(store: Store, rel: Any, plan: OpportunityPlan) -> Any:
 def _with_state_at_snapshot(store: Store, rel: Any, snaps: Any, plan: OpportunityPlan) -> Any:
     """``rel`` with the stage, amount and probability recorded at each snapshot (as planned)."""
     for flag, column, name in ((plan.stage_history, "to_stage", "stage_at"),
-                               (plan.amounts, "amount", "amount_at"),
+                               (plan.amounts, "amount_corporate", "amount_at"),
                                (plan.probabilities, "probability", "probability_at")):
         if flag:
             at = _stage_at(store, snaps, column, name)

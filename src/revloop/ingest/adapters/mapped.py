@@ -3,7 +3,8 @@
 A mapping names, for each input file pattern, the entities it yields and how each canonical
 column is filled: ``column`` (a source column), ``const``, ``template`` ("deal-{id}"),
 ``values`` (a value map), ``transform`` (lower, strip, domain, snake_case) and ``format``
-(date formats). Unmapped source columns become custom attributes (``custom: rest``).
+(date formats; ``date_format`` on a file or an entity covers all its date columns). Unmapped
+source columns become custom attributes (``custom: rest``).
 See ``docs/mapping.md`` and ``examples/*.yaml``.
 """
 
@@ -59,6 +60,7 @@ class EntityMap(_Strict):
     where: str | None = None
     where_values: list[str] | None = None
     types: dict[str, str] = Field(default_factory=dict)
+    date_format: str | list[str] | None = None  # every date column without its own format
 
     @field_validator("entity")
     @classmethod
@@ -85,6 +87,7 @@ class FileMap(_Strict):
     sep: str | None = None
     encoding: str | None = None
     null_values: list[str] = Field(default_factory=list)  # e.g. ["Select", "N/A"]
+    date_format: str | list[str] | None = None  # every date column of the file's entities
     entities: list[EntityMap]
 
 
@@ -162,7 +165,6 @@ class MappedAdapter(Adapter):
         specs = []
         for em in fm.entities:
             fields: list[FieldSpec] = []
-            formats: dict[str, Sequence[str]] = {}
             required: list[str] = []
             for target, fmap in em.fields.items():
                 f = FieldMap(column=fmap) if isinstance(fmap, str) else fmap
@@ -172,8 +174,6 @@ class MappedAdapter(Adapter):
                     values=None if f.values is None else {
                         k: _text(v) for k, v in f.values.items()},
                 ))
-                if f.format:
-                    formats[target] = [f.format] if isinstance(f.format, str) else f.format
                 if f.column:
                     required.append(f.column)
             if "source" not in em.fields:
@@ -183,7 +183,8 @@ class MappedAdapter(Adapter):
             custom: bool | list[str] = (
                 True if em.custom == "rest" else False if em.custom == "none" else em.custom
             )
-            specs.append(EntitySpec(em.entity, fields, custom=custom, formats=formats,
+            specs.append(EntitySpec(em.entity, fields, custom=custom,
+                                    formats=date_formats(em, fm.date_format),
                                     where=em.where, where_values=em.where_values,
                                     required=required,
                                     checks={c: ColumnType(t) for c, t in em.types.items()}))
@@ -191,6 +192,33 @@ class MappedAdapter(Adapter):
 
     def prepare(self, path: Path, batch: pa.RecordBatch) -> pa.RecordBatch:
         return blank_null_values(batch, self.file_map(path).null_values)
+
+
+def _formats(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def date_formats(em: EntityMap, file_default: str | list[str] | None = None
+                 ) -> dict[str, Sequence[str]]:
+    """The explicit date formats of an entity's columns (canonical, or custom attributes
+    typed ``date``/``timestamp``): a field's ``format``, else the entity's ``date_format``,
+    else the file's. A format that puts day or month first fixes that column's order; the
+    other date columns are still planned from the file's values (see ``ingest.dates``)."""
+    default = em.date_format if em.date_format is not None else file_default
+    out: dict[str, Sequence[str]] = {}
+    dated = {c.name for c in ENTITY_BY_NAME[em.entity].columns
+             if c.type in (ColumnType.DATE, ColumnType.TIMESTAMP)}
+    dated |= {c for c, t in em.types.items() if t in ("date", "timestamp")}
+    for target, fmap in em.fields.items():
+        own = fmap.format if isinstance(fmap, FieldMap) else None
+        if own:
+            out[target] = _formats(own)
+        elif default and target in dated:
+            out[target] = _formats(default)
+    if default:
+        out.update({c: _formats(default) for c in sorted(dated - set(em.fields))
+                    if c in em.types})
+    return out
 
 
 def blank_null_values(batch: pa.RecordBatch, values: list[str]) -> pa.RecordBatch:

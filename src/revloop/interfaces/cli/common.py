@@ -157,8 +157,40 @@ def show_path(path: Path | str) -> str:
         return str(p)
 
 
+def _print_files(result: facade.ImportResult) -> None:
+    """Which files landed (when there were several, or some did not) and why others did
+    not."""
+    if len(result.files) + len(result.not_imported) < 2 and not result.not_imported:
+        return
+    for f in result.files:
+        rows = f"{f.rows:,} row{'' if f.rows == 1 else 's'}"
+        out.print(f"[green]imported[/] {escape(f.path)}: {rows} "
+                  f"({', '.join(f.entities) or 'nothing to import'})", highlight=False)
+    for bad in result.not_imported:
+        out.print(f"[bold red]not imported[/] {escape(bad.path)}: "
+                  f"{escape(f'error[{bad.code}]')} {escape(bad.message)}", highlight=False)
+
+
 def print_reconciliation(result: facade.ImportResult) -> None:
-    """The reconciliation table of an import, its notices and its verdict."""
+    """The reconciliation table of an import, its notices, the files imported and not
+    imported (with the reason), and its verdict."""
+    if result.files:
+        _print_table(result)
+    for f in result.files:
+        for notice in f.notices:
+            out.print(f"[yellow]note[/] {escape(f.path)}: {escape(notice)}", highlight=False)
+    _print_files(result)
+    if not result.files:
+        return
+    verdict = "reconciles" if result.reconciles else "[bold red]DOES NOT reconcile[/]"
+    out.print(f"read {result.total('read'):,} = stored {result.total('stored'):,} + duplicates "
+              f"{result.total('duplicates'):,} + quarantined {result.total('quarantined'):,}: "
+              f"{verdict}")
+    if result.total("quarantined"):
+        out.print("See why: [bold]revloop quarantine list[/]")
+
+
+def _print_table(result: facade.ImportResult) -> None:
     table = Table(title=f"Import {result.import_id} ({result.source})", title_justify="left")
     for col in ("entity", "read", "stored", "new", "updated", "duplicates", "quarantined",
                 "flagged orphans"):
@@ -168,12 +200,3 @@ def print_reconciliation(result: facade.ImportResult) -> None:
         table.add_row(name, f"{c.read:,}", f"{c.stored:,}", f"{c.inserted:,}", f"{c.updated:,}",
                       f"{c.duplicates:,}", f"{c.quarantined:,}", orphans)
     out.print(table)
-    for f in result.files:
-        for notice in f.notices:
-            out.print(f"[yellow]note[/] {f.path}: {notice}")
-    verdict = "reconciles" if result.reconciles else "[bold red]DOES NOT reconcile[/]"
-    out.print(f"read {result.total('read'):,} = stored {result.total('stored'):,} + duplicates "
-              f"{result.total('duplicates'):,} + quarantined {result.total('quarantined'):,}: "
-              f"{verdict}")
-    if result.total("quarantined"):
-        out.print("See why: [bold]revloop quarantine list[/]")

@@ -93,8 +93,10 @@ def import_(
 ) -> None:
     """Import files and print the reconciliation (read = stored + duplicates + quarantined).
 
-    Each file lands on its own (a file that cannot be imported is reported, the others are
-    stored); re-importing a file stores nothing new."""
+    Each file lands on its own (a file that cannot be imported is reported with its reason,
+    the others are stored); re-importing a file stores nothing new. Exit code: 0 when every
+    file landed; 4 when some files were not imported (listed); 3 when the import does not
+    reconcile; 2 when the only file, or --all-or-nothing, could not be imported."""
     def body() -> facade.ImportResult:
         with open_store() as store, progress_bar(as_json) as progress:
             tasks: dict[str, Any] = {}
@@ -118,12 +120,20 @@ def import_(
         emit_json(result.to_dict())
     else:
         print_reconciliation(result)
+    if result.not_imported:
+        err.print(f"[bold red]{escape('error[files_not_imported]')}:[/] "
+                  f"{len(result.not_imported)} of "
+                  f"{len(result.not_imported) + len(result.files)} files were not imported: "
+                  + ", ".join(Path(f.path).name for f in result.not_imported), highlight=False,
+                  soft_wrap=True)
     if not result.reconciles:  # never a success exit for an import that does not add up
         err.print(f"[bold red]{escape('error[import_does_not_reconcile]')}:[/] read ≠ stored + "
                   "duplicates + quarantined for "
                   + ", ".join(n for n, c in result.entities.items() if not c.reconciles),
                   highlight=False)
         raise typer.Exit(3)
+    if result.not_imported:
+        raise typer.Exit(4)
 
 
 def build_(as_json: JsonOpt = False) -> None:

@@ -3,7 +3,8 @@
 Identity resolution (:mod:`revloop.model.identity`) rewrites the people-facing marts:
 ``contacts`` (survivors only, account resolved), ``touchpoints`` (stitched and re-pointed),
 ``stage_transitions``, ``opportunity_contacts`` and ``campaign_members`` (re-pointed, original
-ids kept). Every other entity's mart is its staging table. ``opportunity_enhanced`` and
+ids kept). ``opportunities`` gains its amount in the corporate currency (:mod:`.money`).
+Every other entity's mart is its staging table. ``opportunity_enhanced`` and
 ``data_issues`` are derived from the marts.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from revloop.model.marts import (
     contacts,
     data_issues,
+    money,
     opportunity_enhanced,
     passthrough,
     roles,
@@ -20,7 +22,8 @@ from revloop.model.marts import (
 )
 from revloop.model.steps import Step
 
-_RESOLVED: tuple[Step, ...] = (contacts.STEP, touchpoints.STEP, transitions.STEP, *roles.STEPS)
+_RESOLVED: tuple[Step, ...] = (contacts.STEP, touchpoints.STEP, transitions.STEP, *roles.STEPS,
+                               money.STEP)
 
 #: Every mart step: the marts identity resolution rewrites, the copies, the derived marts.
 STEPS: tuple[Step, ...] = (

@@ -3,6 +3,7 @@
 Transitions of leads and contacts are re-pointed to the surviving person; the id they were
 recorded under is kept in ``original_entity_id``, so merged people keep both histories.
 Transitions of accounts and opportunities are unchanged (``original_entity_id`` = ``entity_id``).
+``amount_corporate`` is the amount in the corporate currency (see :mod:`.money`).
 """
 
 from __future__ import annotations
@@ -26,14 +27,26 @@ def transitions_mart(inputs: Inputs, options: BuildOptions) -> ibis.Table:
     t = transitions.left_join(
         m, (transitions.entity_id == m.mc) & transitions.entity_type.isin(list(PEOPLE))
     )
-    return t.mutate(
+    t = t.mutate(
         original_entity_id=t.entity_id,
         entity_id=ibis.coalesce(t.canonical, t.entity_id),
     ).drop("mc", "canonical")
+    return _with_amount_corporate(t, inputs[tables.OPPORTUNITIES])
+
+
+def _with_amount_corporate(t: ibis.Table, opps: ibis.Table) -> ibis.Table:
+    """``amount_corporate``: an opportunity's amounts at the deal's own rate (so its history
+    and its final amount convert alike); other entities' amounts carry no currency and stay."""
+    o = opps.select(fx_id=_.opportunity_id, fx=_.fx_rate)
+    j = t.left_join(o, (t.entity_type == "opportunity") & (t.entity_id == o.fx_id))
+    converted = j.amount.cast("float64") / j.fx
+    return j.mutate(amount_corporate=ibis.ifelse(
+        j.entity_type == "opportunity", converted, j.amount.cast("float64"))).drop("fx_id", "fx")
 
 
 STEP = Step(
-    name=tables.STAGE_TRANSITIONS, inputs=(_TRANSITIONS, tables.INT_CONTACT_MERGES),
+    name=tables.STAGE_TRANSITIONS,
+    inputs=(_TRANSITIONS, tables.INT_CONTACT_MERGES, tables.OPPORTUNITIES),
     build=transitions_mart,
     doc="stage history, people re-pointed to their surviving id (original id kept)",
 )

@@ -1,0 +1,100 @@
+"""The ``opportunities`` mart: every deal with its amount also in the corporate currency.
+
+An amount keeps its own currency (``amount``, ``currency``); the mart adds
+``corporate_currency``, ``fx_rate`` (units of the deal's currency per one unit of the corporate
+currency, Salesforce's ``ConversionRate``) and ``amount_corporate`` = ``amount / fx_rate``.
+Every aggregate reads ``amount_corporate``, so amounts in different currencies are never added.
+
+* **The corporate currency** is the ``corporate_currency`` setting; else the currency the
+  imported rates mark as corporate (Salesforce ``CurrencyType.IsCorporate``); else, when every
+  deal that names a currency names the same one, that currency. Otherwise there is none and
+  no amount is converted (the analytics then refuse to add them, naming the currencies).
+* **The rate** is the dated rate in force on the deal's close date (its creation day when it
+  has no close date) — Salesforce's rule for opportunities under advanced currency management:
+  ``start_date <= day < next_start_date`` (the next rate's start when ``next_start_date`` is
+  empty); else the currency's standing rate (``start_date`` empty); else none, and
+  ``amount_corporate`` stays empty. A deal with no currency is taken to be in the corporate
+  currency (single-currency orgs export no ``CurrencyIsoCode``).
+"""
+
+from __future__ import annotations
+
+import ibis
+from ibis import _
+
+from revloop.model import tables
+from revloop.model.steps import BuildOptions, Inputs, Step
+
+_OPPS = tables.staging(tables.OPPORTUNITIES)
+_RATES = tables.staging(tables.CURRENCY_RATES)
+_FAR = ibis.date(9999, 12, 31)
+
+
+def _code(column: ibis.Value) -> ibis.Value:
+    return column.strip().upper()
+
+
+def corporate_currency(opps: ibis.Table, rates: ibis.Table, configured: str | None
+                       ) -> str | None:
+    """The corporate currency (see the module docstring); ``""`` when no deal names a
+    currency (all amounts are in one, unnamed); None when it cannot be told."""
+    if configured:
+        return configured.strip().upper()
+    marked = rates.filter(rates.is_corporate == True)  # noqa: E712
+    named = sorted({str(v) for v in _code(marked.currency).to_pyarrow().to_pylist() if v})
+    if len(named) == 1:
+        return named[0]
+    used = opps.filter(opps.currency.notnull() & (opps.currency.strip() != ""))
+    codes = sorted({str(v) for v in _code(used.currency).to_pyarrow().to_pylist() if v})
+    if not codes:  # no deal names a currency: all in one, unnamed
+        return ""
+    return codes[0] if len(codes) == 1 else None
+
+
+def _dated(rates: ibis.Table) -> ibis.Table:
+    """Dated rates with the day each stops being in force (exclusive)."""
+    r = rates.filter(rates.start_date.notnull() & rates.rate.notnull() & (rates.rate > 0))
+    r = r.mutate(r_code=_code(r.currency))
+    following = r.start_date.lead().over(ibis.window(group_by=r.r_code, order_by=r.start_date))
+    return r.select(r_code=r.r_code, r_start=r.start_date, r_rate=r.rate.cast("float64"),
+                    r_end=ibis.coalesce(r.next_start_date, following, _FAR))
+
+
+def _standing(rates: ibis.Table) -> ibis.Table:
+    r = rates.filter(rates.start_date.isnull() & rates.rate.notnull() & (rates.rate > 0))
+    return (r.group_by(s_code=_code(r.currency))
+            .agg(s_rate=r.rate.cast("float64").max()))
+
+
+def opportunities_mart(inputs: Inputs, options: BuildOptions) -> ibis.Table:
+    """Opportunities with ``corporate_currency``, ``fx_rate`` and ``amount_corporate``."""
+    opps, rates = inputs[_OPPS], inputs[_RATES]
+    corporate = corporate_currency(opps, rates, options.corporate_currency)
+    o = opps.mutate(o_code=_code(opps.currency),
+                    o_day=ibis.coalesce(opps.close_date, opps.created_at.date()))
+    dated = _dated(rates)
+    j = o.left_join(dated, (o.o_code == dated.r_code) & (dated.r_start <= o.o_day)
+                    & (o.o_day < dated.r_end))
+    # overlapping ranges (a messy rate file) must not double a deal: the latest start wins
+    pick = ibis.row_number().over(ibis.window(group_by=j.opportunity_id,
+                                              order_by=ibis.desc(j.r_start)))
+    j = j.mutate(r_pick=pick).filter(_.r_pick == 0)
+    standing = _standing(rates)
+    j = j.left_join(standing, j.o_code == standing.s_code)
+    own = j.o_code.isnull() | (j.o_code == "")
+    if corporate is None:  # several currencies and none is corporate: nothing is converted
+        rate = ibis.null("float64")
+    else:
+        is_corporate = own | (j.o_code == corporate)
+        rate = ibis.ifelse(is_corporate, ibis.literal(1.0), ibis.coalesce(j.r_rate, j.s_rate))
+    out = j.mutate(corporate_currency=ibis.literal(corporate or None, "string"),
+                   fx_rate=rate.cast("float64"))
+    out = out.mutate(amount_corporate=out.amount.cast("float64") / out.fx_rate)
+    return out.select(*opps.columns, "corporate_currency", "fx_rate", "amount_corporate")
+
+
+STEP = Step(
+    name=tables.OPPORTUNITIES, inputs=(_OPPS, _RATES), build=opportunities_mart,
+    doc="opportunities with the corporate currency, the rate in force on the close date "
+        "and the amount converted",
+)
