@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from revloop.ingest.adapters import get_adapter
 from revloop.ingest.pipeline import ImportOptions, ImportResult, run_import
 from revloop.ingest.readers import ReadOptions
@@ -41,3 +43,19 @@ def quarantined(store: Store) -> list[dict[str, Any]]:
     """The quarantine, ordered by line."""
     rows = store.table("quarantine").to_pyarrow().to_pylist()
     return sorted(rows, key=lambda r: (r["source_file"], r["line"]))
+
+
+def table_rows(store: Store, table: str) -> list[dict[str, Any]]:
+    """Every row of ``table`` as a dict, missing values as None."""
+    frame = store.table(table).to_pandas()
+    return [{k: (None if _missing(v) else v) for k, v in r.items()}
+            for r in frame.to_dict("records")]
+
+
+def _missing(value: object) -> bool:
+    return not isinstance(value, list | dict) and bool(pd.isna(value))
+
+
+def by_key(store: Store, table: str, key: str) -> dict[str, dict[str, Any]]:
+    """The rows of ``table`` by their ``key`` column."""
+    return {r[key]: r for r in table_rows(store, table)}

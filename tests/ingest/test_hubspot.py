@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,6 +13,8 @@ from revloop.errors import InputFileError
 from revloop.ingest.adapters import get_adapter
 from revloop.ingest.pipeline import ImportResult, run_import
 from revloop.store import Store, connect
+from tests.ingest.helpers import by_key as _by
+from tests.ingest.helpers import table_rows as _rows
 
 CONTACTS = """\
 hs_object_id,email,firstname,lastname,company,jobtitle,hs_seniority,hs_job_function,country,\
@@ -88,20 +89,6 @@ def _import(store: Store, tmp_path: Path, name: str, text: str,
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return run_import(store, get_adapter("hubspot", entity=entity), [path])
-
-
-def _rows(store: Store, table: str) -> list[dict[str, Any]]:
-    frame = store.table(table).to_pandas()
-    return [{k: (None if _missing(v) else v) for k, v in r.items()}
-            for r in frame.to_dict("records")]
-
-
-def _missing(value: object) -> bool:
-    return not isinstance(value, list | dict) and bool(pd.isna(value))
-
-
-def _by(store: Store, table: str, key: str) -> dict[str, dict[str, Any]]:
-    return {r[key]: r for r in _rows(store, table)}
 
 
 def _moves(store: Store) -> list[tuple[str, str, str, pd.Timestamp]]:

@@ -16,6 +16,8 @@ from revloop.errors import InputFileError
 from revloop.ingest.pipeline import ImportResult
 from revloop.schema import entity
 from revloop.store import Store, connect
+from tests.ingest.helpers import by_key as _by
+from tests.ingest.helpers import table_rows as _rows
 from tests.ingest.hubspot_world import FORMS, write_form
 
 
@@ -35,20 +37,6 @@ def _write(folder: Path, files: dict[str, str]) -> list[Path]:
 
 def _import(store: Store, paths: list[Path], **kw: Any) -> ImportResult:
     return facade.import_files(store, "hubspot", paths, **kw)
-
-
-def _rows(store: Store, table: str) -> list[dict[str, Any]]:
-    frame = store.table(table).to_pandas()
-    return [{k: (None if _missing(v) else v) for k, v in r.items()}
-            for r in frame.to_dict("records")]
-
-
-def _missing(value: object) -> bool:
-    return not isinstance(value, list | dict) and bool(pd.isna(value))
-
-
-def _by(store: Store, table: str, key: str) -> dict[str, dict[str, Any]]:
-    return {r[key]: r for r in _rows(store, table)}
 
 
 def _canonical(store: Store, name: str, leave_out: tuple[str, ...] = ("custom",)
