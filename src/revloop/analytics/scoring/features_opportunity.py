@@ -114,16 +114,11 @@ def _open_stage_rows(store: Store) -> Any:
                     & ~t.to_stage.lower().isin(list(TERMINAL)))
 
 
-def _one_currency(store: Store) -> bool:
-    """Amounts are a feature only in one currency (mixed ones raise :class:`CurrencyError`
-    naming them, rather than teaching the model that 1 MXN is 1 USD)."""
-    corporate_money(store)
-    return True
-
-
 def plan_opportunity_features(store: Store, exclude: Sequence[str] = ()) -> OpportunityPlan:
     """Decide the deal features from what the store holds."""
     drop = {e.lower() for e in exclude}
+    # amounts in several currencies are refused (naming them), not learnt as one number
+    corporate_money(store)
     opps = store.table(tables.OPPORTUNITIES)
     deal_cols = [c for c in DEAL_COLUMNS if c not in drop]
     present = _filled(opps, deal_cols)
@@ -152,7 +147,7 @@ def plan_opportunity_features(store: Store, exclude: Sequence[str] = ()) -> Oppo
         and "campaign_channel" not in drop,
         stage_history=bool(stages["stages"] and stages["stages"] > 1)
         and "stage_at" not in drop,
-        amounts=bool(stages["amounts"]) and "amount_at" not in drop and _one_currency(store),
+        amounts=bool(stages["amounts"]) and "amount_at" not in drop,
         probabilities=bool(stages["probs"]) and "probability_at" not in drop,
         touches=bool(store.count(tables.TOUCHPOINTS)), excluded=excluded,
     )
