@@ -54,19 +54,31 @@ class _TomlSource(PydanticBaseSettingsSource):
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         section = data.get("revloop", data)
+        section = {_field(k): v for k, v in section.items()}
         known = {*Settings.model_fields, "revloop", "funnel"}
         unknown = sorted(k for k in section if k not in known)
         if unknown:  # a typo must not be silently ignored
             hints = [f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(
                 k, sorted(known), n=1)) else "") for k in unknown]
             raise ConfigError(f"{path}: unknown setting {', '.join(hints)}; the settings are "
-                              f"{', '.join(sorted(Settings.model_fields))}")
+                              f"{', '.join(sorted(_shown(k) for k in Settings.model_fields))}")
         values = {k: v for k, v in section.items() if k in Settings.model_fields}
         # The funnel's stage definitions may sit in a top-level [funnel] table even when the
         # other settings are under [revloop].
-        if "funnel" not in values and isinstance(data.get("funnel"), dict):
-            values["funnel"] = data["funnel"]
+        for table in ("funnel", "import"):
+            field = _field(table)
+            if field not in values and isinstance(data.get(table), dict):
+                values[field] = data[table]
         return values
+
+
+def _field(name: str) -> str:
+    """The settings field of a ``revloop.toml`` table (``import`` is a Python keyword)."""
+    return "import_" if name == "import" else name
+
+
+def _shown(field: str) -> str:
+    return field.removesuffix("_")
 
 
 class FunnelSettings(BaseModel):
@@ -116,6 +128,27 @@ class FunnelSettings(BaseModel):
         "for the person (contact roles and converted leads)")
 
 
+class SalesforceImportSettings(BaseModel):
+    """``[import.salesforce]``: what a Salesforce org customised that the mapping must know."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loss_reason_fields: list[str] | None = Field(
+        default=None, min_length=1, description="Opportunity fields tried in order for the "
+        "lost reason; replaces the built-in list (LossReason__c, Loss_Reason__c, …)")
+    lead_statuses: dict[str, str] = Field(
+        default_factory=dict, description="Lead Status value -> stage or exit, on top of the "
+        "built-in map (matched trimmed and case-insensitively)")
+
+
+class ImportSettings(BaseModel):
+    """The ``[import]`` table: per-source options of the importers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    salesforce: SalesforceImportSettings = Field(default_factory=SalesforceImportSettings)
+
+
 class Settings(BaseSettings):
     """Everything configurable. Environment variables win over ``revloop.toml``."""
 
@@ -132,6 +165,8 @@ class Settings(BaseSettings):
     # record's date; None: the corporate currency of the imported rates (CurrencyType).
     corporate_currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     funnel: FunnelSettings = Field(default_factory=FunnelSettings)
+    # `[import]` in revloop.toml (`import` is a keyword, hence the underscore)
+    import_: ImportSettings = Field(default_factory=ImportSettings)
 
     @field_validator("free_mail_domains", mode="before")
     @classmethod
@@ -177,7 +212,8 @@ def _describe(exc: ValidationError) -> str:
     loc = [str(p) for p in first["loc"]]
     if not loc:
         return first["msg"].removeprefix("Value error, ")
-    name = loc[0]
+    name = _shown(loc[0])
+    loc[0] = name
     where = f"REVLOOP_{name.upper()} or {name} in revloop.toml"
     if len(loc) > 1:
         where = f"{'.'.join(loc)} in revloop.toml"

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from revloop import facade
-from revloop.errors import InputFileError
+from revloop.errors import ConfigError, InputFileError
 from revloop.facade import funnel
 from revloop.ingest.adapters.salesforce import SalesforceAdapter
 from revloop.ingest.pipeline import ImportResult, run_import
-from revloop.settings import FunnelSettings, Settings
+from revloop.settings import FunnelSettings, Settings, load_settings
 from revloop.store import Store, connect
 from tests.ingest.sf_exports_data import (
     ACCOUNT,
@@ -184,6 +184,35 @@ def test_lead_status_map_is_a_constructor_argument(tmp_path: Path, store: Store)
               if r.reconstructed}
     assert ("02", "mql") in stages
     assert ("05", "Nurturing") in stages  # not in that map: written as it is
+
+
+def test_import_salesforce_settings_from_revloop_toml(tmp_path: Path, store: Store,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "revloop.toml").write_text(
+        '[import.salesforce]\nloss_reason_fields = ["Why_Lost__c"]\n'
+        'lead_statuses = {"working - contacted" = "mql", "Nurturing" = "disqualified"}\n')
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.import_.salesforce.loss_reason_fields == ["Why_Lost__c"]
+    lead = write_csv(tmp_path / "Lead.csv", LEAD)
+    opp = write_csv(tmp_path / "Opportunity.csv", (["Id", "Name", "Why_Lost__c", "LossReason__c"],
+                                                   [["006X", "X", "Too slow", "Price"]]))
+    assert facade.import_files(store, "salesforce", [lead, opp], settings=settings).reconciles
+    stages = {(short(r.entity_id), r.to_stage)
+              for r in store.table("raw_stage_transitions").to_pandas().itertuples()
+              if r.reconstructed}
+    # the org's values win over the built-in ones, whatever their case; the rest stay built in
+    assert {("02", "mql"), ("05", "disqualified"), ("03", "sal")} <= stages
+    opps = mart(store, "raw_opportunities", "opportunity_id")
+    assert opps["006X"]["lost_reason"] == "Too slow"
+    assert json.loads(opps["006X"]["custom"]) == {"LossReason__c": "Price"}
+
+
+def test_import_settings_typos_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "revloop.toml").write_text('[import.salesforce]\nloss_reasons = ["X"]\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"import\.salesforce\.loss_reasons in revloop\.toml"):
+        load_settings()
 
 
 def test_lead_file_without_created_date(tmp_path: Path, store: Store) -> None:

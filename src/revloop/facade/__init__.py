@@ -79,7 +79,8 @@ def import_files(
     from revloop.ingest.readers import ReadOptions
 
     s = settings or load_settings()
-    adapter = get_adapter(source, entity=entity, mapping=mapping, layout=layout)
+    adapter = get_adapter(source, entity=entity, mapping=mapping, layout=layout,
+                          settings=s.import_)
     read = ReadOptions(delimiter=delimiter, encoding=encoding or None,
                        batch_rows=s.batch_rows, max_field_bytes=s.max_field_bytes)
     options = ImportOptions(read=read, dates=DateOptions(date_format, dayfirst),

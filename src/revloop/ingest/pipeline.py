@@ -277,7 +277,8 @@ class _Unit:
             self.quarantine.extend(_quarantine_row(specs[0].entity, file, b)
                                    for b in src.bad_rows)
         self.reports.append(FileReport(
-            str(src.path), src.format, rows + unread, [s.entity for s in specs],
+            str(src.path), src.format, rows + unread,
+            list(dict.fromkeys(s.entity for s in specs)),  # a Lead file fills contacts twice
             [*src.notices, *src.decode_notices()],
             None if src.format == "parquet" else src.encoding, src.repairs.rows,
             list(src.repairs.first_lines)))

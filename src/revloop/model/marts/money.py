@@ -24,6 +24,7 @@ from ibis import _
 
 from revloop.model import tables
 from revloop.model.steps import BuildOptions, Inputs, Step
+from revloop.store.queries import trim
 
 _OPPS = tables.staging(tables.OPPORTUNITIES)
 _RATES = tables.staging(tables.CURRENCY_RATES)
@@ -31,7 +32,7 @@ _FAR = ibis.date(9999, 12, 31)
 
 
 def _code(column: ibis.Value) -> ibis.Value:
-    return column.strip().upper()
+    return trim(column).upper()  # Ibis' strip() eats v/f on Spark
 
 
 def corporate_currency(opps: ibis.Table, rates: ibis.Table, configured: str | None
@@ -44,7 +45,7 @@ def corporate_currency(opps: ibis.Table, rates: ibis.Table, configured: str | No
     named = sorted({str(v) for v in _code(marked.currency).to_pyarrow().to_pylist() if v})
     if len(named) == 1:
         return named[0]
-    used = opps.filter(opps.currency.notnull() & (opps.currency.strip() != ""))
+    used = opps.filter(opps.currency.notnull() & (trim(opps.currency) != ""))
     codes = sorted({str(v) for v in _code(used.currency).to_pyarrow().to_pylist() if v})
     if not codes:  # no deal names a currency: all in one, unnamed
         return ""
