@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,6 +18,7 @@ from revloop.ingest.adapters.salesforce import SalesforceAdapter
 from revloop.ingest.pipeline import ImportResult, run_import
 from revloop.ingest.readers import open_file
 from revloop.store import Store, connect
+from tests.ingest.sf_exports_data import Table, drop_column, write_csv
 
 LEAD = (
     ["Id", "IsDeleted", "FirstName", "LastName", "Company", "Title", "Email", "Country",
@@ -155,24 +155,6 @@ EVENT = (
          "2024-02-02T09:00:00.000Z"],
     ],
 )
-
-Table = tuple[list[str], list[list[str]]]
-
-
-def write_csv(path: Path, table: Table) -> Path:
-    header, rows = table
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def drop_column(table: Table, name: str) -> Table:
-    header, rows = table
-    i = header.index(name)
-    return [h for h in header if h != name], [r[:i] + r[i + 1:] for r in rows]
-
 
 def rows_of(store: Store, entity: str, *key: str) -> dict[Any, dict[str, Any]]:
     """Rows of ``raw_<entity>`` by key, NULLs as None."""
