@@ -328,6 +328,11 @@ def test_object_from_file_name_or_entity_and_id_aliases(
 def test_unknown_file_name(store: Store, tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="cannot tell which HubSpot object"):
         _import(store, tmp_path, "export.csv", CONTACTS)
+    # other tables whose names start with an object's: never read as that object
+    for name in ("deal_property_history.csv", "contact_list.csv", "deal_pipeline.csv",
+                 "hubspot_deal_pipeline_stage.csv"):
+        with pytest.raises(InputFileError, match="cannot tell which HubSpot object"):
+            _import(store, tmp_path, name, CONTACTS)
     with pytest.raises(InputFileError, match="unknown HubSpot object 'tickets'"):
         _import(store, tmp_path, "contacts.csv", CONTACTS, entity="tickets")
 

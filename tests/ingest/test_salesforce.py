@@ -210,6 +210,25 @@ def test_object_from_file_name(tmp_path: Path, name: str, entities: list[str]) -
     assert [s.entity for s in specs] == entities
 
 
+@pytest.mark.parametrize("name", [
+    "opportunity_line_item.csv", "account_contact_role.csv", "campaign_member_status.csv",
+    "Opportunity_Field_History.csv", "lead-share.csv", "OpportunityLineItem.csv",
+])
+def test_another_objects_file_is_not_taken_for_its_prefix(tmp_path: Path, name: str) -> None:
+    # a line item is not an opportunity: refused, never imported as one
+    path = write_csv(tmp_path / name, (["Id", "OpportunityId"], [["x", "y"]]))
+    with pytest.raises(InputFileError, match="cannot tell which salesforce object"):
+        SalesforceAdapter().specs_for(open_file(path))
+
+
+@pytest.mark.parametrize("name", ["Opportunity_EMEA.csv", "opportunity-export-2024.csv",
+                                  "Opportunity.part2.csv"])
+def test_a_suffix_still_names_the_object(tmp_path: Path, name: str) -> None:
+    path = write_csv(tmp_path / name, (["Id", "Name"], [["006X", "X"]]))
+    assert [s.entity for s in SalesforceAdapter().specs_for(open_file(path))] == [
+        "opportunities"]
+
+
 def test_entity_option_overrides_the_file_name(tmp_path: Path, store: Store) -> None:
     path = write_csv(tmp_path / "export_0001.csv", ACCOUNT)
     with pytest.raises(InputFileError, match="cannot tell which salesforce object") as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,29 @@ def object_name(path: Path) -> str:
     return name.strip().lower()
 
 
+#: Words that, after an object's name, make the name another object's (Salesforce
+#: ``opportunity_line_item``, ``account_contact_role``, ``campaign_member_status``; HubSpot
+#: ``deal_property_history``, ``contact_list``): such a file is not the object's, whatever
+#: its prefix. A suffix such as ``_2024``, ``-export`` or ``_emea`` still names the object.
+OTHER_OBJECT_WORDS = frozenset({
+    "line", "item", "items", "history", "histories", "share", "shares", "team", "partner",
+    "partners", "competitor", "competitors", "field", "feed", "feeds", "contact", "role",
+    "roles", "status", "relation", "relations", "property", "properties", "list", "lists",
+    "login", "license", "tag", "tags", "split", "splits", "schedule", "schedules", "change",
+    "stage", "stages", "pipeline", "pipelines", "association", "associations", "merge",
+    "company", "deal", "engagement", "campaign", "lead", "account", "opportunity", "member",
+    "members", "owner", "owners", "form", "forms", "event", "events", "task", "tasks",
+})
+
+
+def names_the_object(rest: str) -> bool:
+    """Whether what follows an object's name in a file name (``_2024``, ``-export``,
+    ``_line_item``) leaves it that object's file: not when its first word makes the name
+    another object's (:data:`OTHER_OBJECT_WORDS`)."""
+    words = [w for w in re.split(r"[-_.\s]+", rest) if w]
+    return not words or words[0] not in OTHER_OBJECT_WORDS
+
+
 def match_object(path: Path, objects: dict[str, str], explicit: str | None, source: str) -> str:
     """Which export object a file holds, from ``--entity`` or its file name."""
     if explicit:
@@ -49,8 +73,9 @@ def match_object(path: Path, objects: dict[str, str], explicit: str | None, sour
                              f"{', '.join(sorted(set(objects)))}", code="unknown_object")
     stem = object_name(path)
     for alias in sorted(objects, key=len, reverse=True):
-        if stem == alias or stem.startswith(alias + "_") or stem.startswith(alias + "-") \
-                or stem.startswith(alias + "."):
+        if stem == alias or (stem[len(alias):len(alias) + 1] in ("_", "-", ".")
+                             and stem.startswith(alias)
+                             and names_the_object(stem[len(alias):])):
             return objects[alias]
     raise InputFileError(
         str(path),

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from revloop.errors import InputFileError
-from revloop.ingest.adapters.base import match_object, object_name
+from revloop.ingest.adapters.base import match_object, names_the_object, object_name
 
 OBJECTS = ("contacts", "companies", "deals", "engagements")
 #: Association tables: read with the object they belong to, nothing stored on their own.
@@ -56,7 +56,8 @@ def _export_name(stem: str) -> str | None:
     longest table name found between separators."""
     stem = stem.removeprefix(_EXPORT_PREFIX)
     for alias in sorted(ALIASES, key=len, reverse=True):
-        if re.search(rf"(?:^|[-_.\s]){re.escape(alias)}(?:$|[-_.\s])", stem):
+        found = re.search(rf"(?:^|[-_.\s]){re.escape(alias)}(?:$|[-_.\s])", stem)
+        if found and names_the_object(stem[found.end(0):]):
             return ALIASES[alias]
     return None
 
