@@ -88,3 +88,22 @@ def test_the_setting_names_the_corporate_currency(tmp_path: Path) -> None:
     by_currency = {r["currency"]: r["amount_corporate"] for r in rows}
     assert {r["corporate_currency"] for r in rows} == {"USD"}
     assert by_currency["MXN"] is None and by_currency["USD"] is not None  # no MXN rate
+
+
+def test_another_corporate_currency_converts_through_the_rates_base(tmp_path: Path) -> None:
+    # the rates are quoted per USD; the setting asks for MXN: MXN / USD via each day's rates
+    url = f"duckdb:///{tmp_path / 'store.duckdb'}"
+    with connect(url) as store:
+        facade.import_files(store, "canonical", write_money_world(tmp_path / "files"))
+        facade.build_model(store, settings=Settings(corporate_currency="MXN"))
+        rows = store.table(tables.OPPORTUNITIES).to_pyarrow().to_pylist()
+    assert {r["corporate_currency"] for r in rows} == {"MXN"}
+    for r in rows:
+        own, mxn = _hand_rate(r["currency"], r["close_date"]), _hand_rate("MXN", r["close_date"])
+        assert own is not None and mxn is not None
+        expected = r["amount"] / own * mxn  # into USD, then into MXN on the same day
+        assert r["amount_corporate"] == pytest.approx(expected), r["opportunity_id"]
+    by_id = {r["opportunity_id"]: r["amount_corporate"] for r in rows}
+    assert by_id["o2"] == pytest.approx(170_000.0)  # already MXN
+    assert by_id["o1"] == pytest.approx(10_000 * 17.0)  # USD on 2024-02-10, 17 MXN per USD
+    assert by_id["o8"] == pytest.approx(37_500 / 3.75 * 18.0)  # PEN → USD → MXN (2024-09-09)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from revloop.errors import RevloopError
 from revloop.model import tables
 from revloop.store import Store
-from revloop.store.queries import flag_as_int
+from revloop.store.queries import flag_as_int, trim
 
 
 class CurrencyError(RevloopError):
@@ -30,10 +30,19 @@ class Money:
 
     currency: str | None  # None: the deals name no currency
     converted: dict[str, int] = field(default_factory=dict)  # currency → deals converted
+    #: why amounts were left out of a result that reports counts only (the refusal)
+    left_out: str | None = None
+
+    @property
+    def adds_amounts(self) -> bool:
+        """Whether amounts may be added (False: counts only)."""
+        return self.left_out is None
 
     def describe(self) -> str:
         """One line for reports: ``amounts in USD (MXN: 12 deals, COP: 3 converted at the
         rate in force on their close date)``."""
+        if self.left_out is not None:
+            return f"amounts left out (counts only): {self.left_out}"
         if self.currency is None:
             return "amounts as recorded (no currency named)"
         if not self.converted:
@@ -42,6 +51,15 @@ class Money:
                           for c, n in sorted(self.converted.items()))
         return (f"amounts in {self.currency} ({parts} converted at the rate in force on "
                 "their close date)")
+
+
+def counts_only_if_mixed(store: Store) -> Money:
+    """:func:`corporate_money`, or — when amounts cannot be added — a :class:`Money` saying
+    why, for results whose counts stand without amounts (the funnel)."""
+    try:
+        return corporate_money(store)
+    except CurrencyError as exc:
+        return Money(None, left_out=exc.message)
 
 
 def corporate_money(store: Store) -> Money:
@@ -53,7 +71,7 @@ def corporate_money(store: Store) -> Money:
         raise CurrencyError("the marts were built by an older revloop, before amounts were "
                             "converted into one currency: run `revloop build`")
     o = opps.filter(opps.amount.notnull())
-    rows = (o.group_by(currency=o.currency.strip().upper(), corporate=o.corporate_currency)
+    rows = (o.group_by(currency=trim(o.currency).upper(), corporate=o.corporate_currency)
             .agg(deals=o.count(), missing=flag_as_int(o.amount_corporate.isnull()).sum())
             .to_pyarrow().to_pylist())
     missing = {r["currency"] or "(none)": int(r["missing"]) for r in rows if r["missing"]}

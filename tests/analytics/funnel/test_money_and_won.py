@@ -9,7 +9,7 @@ import pytest
 
 import revloop.facade.funnel as funnel_facade
 from revloop import facade
-from revloop.analytics.money import CurrencyError
+from revloop.analytics.money import CurrencyError, corporate_money
 from revloop.store import connect
 from tests.money_world import WON, write_money_world
 
@@ -47,11 +47,40 @@ def test_won_amount_is_the_hand_computed_corporate_sum(tmp_path: Path) -> None:
 def test_amounts_in_several_currencies_without_rates_are_refused(tmp_path: Path) -> None:
     url = _store(tmp_path, drop_rates=True)
     with connect(url) as store, pytest.raises(CurrencyError) as info:
-        funnel_facade.run(store, funnel_facade.build_request(level="opportunity"))
+        corporate_money(store)
     assert info.value.code == "mixed_currencies"
     for text in ("COP (2 deals)", "MXN (4 deals)", "PEN (1 deal)", "USD (1 deal)",
                  "corporate_currency", "currency_rates.csv"):
         assert text in info.value.message, text
+
+
+def test_the_funnel_counts_without_adding_amounts_it_cannot_convert(tmp_path: Path) -> None:
+    # the counts stand without rates; the amounts are left out (never a sum of MXN and USD)
+    url = _store(tmp_path, drop_rates=True)
+    with connect(url) as store:
+        r = funnel_facade.run(store, funnel_facade.build_request(level="opportunity"))
+    assert r.currency is None
+    assert r.money_note.startswith("amounts left out (counts only)")
+    assert "MXN (4 deals)" in r.money_note
+    won = next(row for row in r.funnel if row.stage == "won")
+    assert won.observed == 6  # o1, o2, o3, o5, o6, o8
+    status = next(row for row in r.status.rows if row.name == "won")
+    assert status.amount_now is None
+
+
+def test_the_cli_says_which_currency_and_lists_reversals(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from revloop.interfaces.cli import app
+
+    url = f"duckdb:///{tmp_path / 'store.duckdb'}"
+    with connect(url) as store:
+        facade.import_files(store, "canonical", _reversal_world(tmp_path / "files"))
+        facade.build_model(store)
+    res = CliRunner().invoke(app, ["--db", url, "funnel", "--level", "opportunity"])
+    assert res.exit_code == 0, res.output
+    assert "Won, then not won: 1 deals" in res.output and "r1" in res.output
+    assert "amounts in USD" in res.output
 
 
 def _reversal_world(folder: Path) -> list[Path]:

@@ -113,10 +113,10 @@ def _shape(t: Any, entity_id: Any, member_type: str, member_id: Any, amount: Any
     )
 
 
-def _deals(store: Store) -> Any:
+def _deals(store: Store, amounts: bool = True) -> Any:
     return store.table(tables.OPPORTUNITIES).select(
         o_id=_.opportunity_id, o_account=_.account_id, o_type=_.opportunity_type,
-        o_amount=_.amount_corporate, o_won=_.is_won,
+        o_amount=_.amount_corporate if amounts else ibis.null("float64"), o_won=_.is_won,
         o_close=ibis.coalesce(_.close_date.cast("timestamp"), _.created_at))
 
 
@@ -147,11 +147,12 @@ def _one_won(t: Any, opps: Any, defs: StageDefinitions) -> Any:
     return ibis.union(kept, added.cast(kept.schema()), distinct=False)
 
 
-def _opportunity_events(store: Store, mapped: Any, defs: StageDefinitions) -> Any:
+def _opportunity_events(store: Store, mapped: Any, defs: StageDefinitions,
+                        amounts: bool) -> Any:
     """Opportunity transitions with the deal's account, type and amount (in the corporate
     currency); the won of a renewal / expansion deal becomes that post-sale event, its other
     stages drop out."""
-    opps = _deals(store)
+    opps = _deals(store, amounts)
     t = mapped.filter(mapped.entity_type == "opportunity")
     t = t.left_join(opps, t.entity_id == opps.o_id)
     t = _one_won(t, opps, defs)
@@ -169,12 +170,14 @@ def _opportunity_events(store: Store, mapped: Any, defs: StageDefinitions) -> An
 
 
 def level_events(store: Store, level: Level, defs: StageDefinitions,
-                 values: list[SourceValue], *, people_with_deals: bool = False) -> Any:
-    """The event log of ``level`` (an Ibis expression; nothing runs yet)."""
-    st = _in_corporate_currency(store.table(tables.STAGE_TRANSITIONS))
+                 values: list[SourceValue], *, people_with_deals: bool = False,
+                 amounts: bool = True) -> Any:
+    """The event log of ``level`` (an Ibis expression; nothing runs yet); ``amounts`` False:
+    every amount NULL (they are in currencies that cannot be added)."""
+    st = _in_corporate_currency(store.table(tables.STAGE_TRANSITIONS), amounts)
     mapped = _classified(st, defs, values)
     people = mapped.filter(mapped.entity_type.isin(list(PEOPLE)))
-    opp = _opportunity_events(store, mapped, defs)
+    opp = _opportunity_events(store, mapped, defs, amounts)
     parts: list[Any] = []
     if level == "lead":
         parts.append(_shape(people, people.entity_id, "person", people.entity_id,
@@ -197,21 +200,23 @@ def level_events(store: Store, level: Level, defs: StageDefinitions,
     return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
 
 
-def _in_corporate_currency(st: Any) -> Any:
-    """Transitions whose ``amount`` is the amount in the corporate currency."""
-    return st.mutate(amount=st.amount_corporate)
+def _in_corporate_currency(st: Any, amounts: bool = True) -> Any:
+    """Transitions whose ``amount`` is the amount in the corporate currency (NULL when
+    ``amounts`` is False)."""
+    return st.mutate(amount=st.amount_corporate if amounts else ibis.null("float64"))
 
 
 def won_reversals(store: Store, defs: StageDefinitions, values: list[SourceValue],
-                  limit: int = 1000) -> list[WonReversal]:
+                  limit: int = 1000, *, amounts: bool = True) -> list[WonReversal]:
     """Deals that reached won in their history and are not won now, earliest first."""
     st = store.table(tables.STAGE_TRANSITIONS)
     mapped = _classified(st.filter(st.entity_type == "opportunity"), defs, values)
     opps = _deals(store)
     t = mapped.left_join(opps, mapped.entity_id == opps.o_id)
     t = t.filter(_reversed(t, defs))
-    o = store.table(tables.OPPORTUNITIES).select(r_id=_.opportunity_id, r_stage=_.stage,
-                                                 r_amount=_.amount_corporate)
+    o = store.table(tables.OPPORTUNITIES).select(
+        r_id=_.opportunity_id, r_stage=_.stage,
+        r_amount=_.amount_corporate if amounts else ibis.null("float64"))
     g = t.group_by(g_id=t.entity_id).agg(won_at=t.occurred_at.min())
     g = g.left_join(o, g.g_id == o.r_id)
     rows = g.order_by([g.won_at, g.g_id]).limit(limit).to_pyarrow().to_pylist()

@@ -12,6 +12,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from typing import Any
 
 import ibis
@@ -32,9 +33,14 @@ from revloop.analytics.funnel.journeys import (
 )
 from revloop.analytics.funnel.percentiles import pcol
 from revloop.analytics.funnel.request import FunnelRequest, FunnelRequestError, Period
-from revloop.analytics.funnel.result import FunnelResult, StatusSection, UnmappedValue
+from revloop.analytics.funnel.result import (
+    FunnelResult,
+    PostSaleRow,
+    StatusSection,
+    UnmappedValue,
+)
 from revloop.analytics.funnel.stages import StageDefinitions
-from revloop.analytics.money import corporate_money
+from revloop.analytics.money import counts_only_if_mixed
 from revloop.store import Store
 
 StepHook = Callable[[str], None]
@@ -83,11 +89,14 @@ class FunnelReport:
         try:
             with timed("events"):
                 check_marts(store)
-                money = corporate_money(store)  # refuses to add amounts of several currencies
+                # amounts in several currencies that cannot be converted are never added: the
+                # counts stand, the amounts are left out and the note says why
+                money = counts_only_if_mixed(store)
                 values = source_values(store, defs)
-                reversals = won_reversals(store, defs, values)
+                reversals = won_reversals(store, defs, values, amounts=money.adds_amounts)
                 events = level_events(store, request.level, defs, values,
-                                      people_with_deals=self.people_with_deals)
+                                      people_with_deals=self.people_with_deals,
+                                      amounts=money.adds_amounts)
                 # always queried: besides the default "now", this first execution registers the
                 # in-memory value map with the engine (Ibis' cache() on PySpark does not)
                 latest = _latest(events)
@@ -146,6 +155,8 @@ class FunnelReport:
                         row.rate = None
             with timed("status"):
                 status = self._status(passes, ev, defs, request, frame, j, as_of)
+            if not money.adds_amounts:  # sums of nothing are not zero amounts
+                status, post = _without_amounts(status, post)
         finally:
             for t in cached:
                 _release(t)
@@ -209,3 +220,10 @@ def _no_events_message(level: str, values: list[Any]) -> str:
             "[funnel.values] in revloop.toml" if unmapped else
             "; import stage history and run `revloop build`")
     return f"no stage transitions map to the funnel at the {level} level{hint}"
+
+
+def _without_amounts(status: StatusSection, post: list[PostSaleRow]
+                     ) -> tuple[StatusSection, list[PostSaleRow]]:
+    """The status and post-sale rows with their amounts None: counts only."""
+    rows = [replace(r, amount_now=None, amount_before=None) for r in status.rows]
+    return replace(status, rows=rows), [replace(p, amount=None) for p in post]

@@ -132,8 +132,8 @@ class StatusRow:
     kind: str  # stage | won | exit
     count_now: int  # stage: open in it at the snapshot; won / exit: in the period
     count_before: int
-    amount_now: float
-    amount_before: float
+    amount_now: float | None  # None: amounts left out (currencies that cannot be added)
+    amount_before: float | None
     entered_now: int  # stage: entered during the period
     entered_before: int
 
@@ -157,7 +157,7 @@ class PostSaleRow:
     event: str
     events: int
     entities: int
-    amount: float
+    amount: float | None  # None: amounts left out (currencies that cannot be added)
     rate: float | None  # entities / customers
 
 

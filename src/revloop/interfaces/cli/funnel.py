@@ -92,6 +92,12 @@ def _print_result(r: funnel.FunnelResult, stalled_rows: int) -> None:
     out.print(_status(r))
     if any(p.events for p in r.post_sale):
         out.print(_post_sale(r))
+    if r.won_reversals:
+        out.print(_reversals(r))
+    # which currency the amounts are in, or why they were left out
+    if r.money_note:
+        colour = "yellow" if r.money_note.startswith("amounts left out") else "dim"
+        out.print(f"[{colour}]{escape(r.money_note)}[/]", soft_wrap=True)
     if r.unmapped:
         shown = ", ".join(f"{u.entity_type}:{u.value!r} ({u.rows:,})" for u in r.unmapped[:10])
         more = f" and {len(r.unmapped) - 10} more" if len(r.unmapped) > 10 else ""
@@ -99,6 +105,18 @@ def _print_result(r: funnel.FunnelResult, stalled_rows: int) -> None:
         out.print(f"[yellow]note[/] source stage values not in the funnel: "
                   f"{escape(shown)}{more}. Map them in {escape('[funnel.values]')} of "
                   "revloop.toml.", soft_wrap=True)
+
+
+def _reversals(r: funnel.FunnelResult) -> Table:
+    t = _table(f"Won, then not won: {len(r.won_reversals):,} deals whose history reached won "
+               "and whose current state is not (counted as they are now)",
+               ["opportunity", "won at", "stage now", "amount"])
+    for w in r.won_reversals[:10]:
+        t.add_row(escape(w.opportunity_id), f"{w.won_at:%Y-%m-%d}", escape(w.stage_now or "—"),
+                  _money(w.amount))
+    if len(r.won_reversals) > 10:
+        t.add_row(f"… {len(r.won_reversals) - 10:,} more (--json lists them)", "", "", "")
+    return t
 
 
 def _label(r: funnel.FunnelResult, name: str | None) -> str:
