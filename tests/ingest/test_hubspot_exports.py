@@ -366,3 +366,22 @@ def test_a_second_pass_over_a_file_counts_nothing_twice(tmp_path: Path) -> None:
         assert kept == 3
     assert src.notices == ["1 row deleted in HubSpot (_fivetran_deleted true) was skipped; "
                            "it is not counted in read"]
+
+
+def test_fivetran_history_mode_keeps_the_active_version(tmp_path: Path) -> None:
+    # history mode: every older version of a record stays with _fivetran_active false
+    path = tmp_path / "contact.csv"
+    path.write_text(
+        "id,property_email,property_createdate,_fivetran_active,_fivetran_start,_fivetran_synced\n"
+        "201,old@acme.test,2024-01-02T09:00:00Z,false,2024-01-02T09:00:00Z,2024-03-01T00:00:00Z\n"
+        "201,new@acme.test,2024-01-02T09:00:00Z,true,2024-02-10T09:00:00Z,2024-03-01T00:00:00Z\n"
+        "202,b@acme.test,2024-01-05T09:00:00Z,TRUE,2024-01-05T09:00:00Z,2024-03-01T00:00:00Z\n",
+        encoding="utf-8")
+    with connect(f"duckdb:///{tmp_path / 's.duckdb'}") as store:
+        result = facade.import_files(store, "hubspot", [path])
+        rows = {r["contact_id"]: r["email"]
+                for r in store.table("raw_contacts").to_pyarrow().to_pylist()}
+    assert result.reconciles and result.entities["contacts"].quarantined == 0
+    assert rows == {"201": "new@acme.test", "202": "b@acme.test"}
+    assert ("1 row deleted in HubSpot or an older version (_fivetran_active false) was "
+            "skipped; it is not counted in read") in result.files[0].notices

@@ -190,7 +190,7 @@ class HubSpotAdapter(Adapter):
     def _object_specs(self, src: SourceFile, head: Header, obj: HubSpotObject
                       ) -> list[EntitySpec]:
         id_col = head.need(obj.ids, f"id column for HubSpot {obj.name}")
-        state = _FileState(src, id_col, deleted=head.all(elt.DELETED_FLAGS))
+        state = _FileState(src, id_col, deleted=head.all(elt.OBJECT_DELETED_FLAGS))
         extras = self._extras(src, head, obj, state)
         specs = [s for s in obj.build(head, id_col, extras) if s is not None]
         used = _used(specs)

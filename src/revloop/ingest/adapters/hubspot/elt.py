@@ -4,7 +4,8 @@
   ``property_*`` columns: Fivetran; ``_airbyte_*`` or ``properties_*``: Airbyte) or from a
   table name only Fivetran uses (``deal_stage``, ``deal_company``…).
 * Deleted records (``_fivetran_deleted``, ``is_deleted``, ``isDeleted`` or ``archived``
-  true) are dropped before mapping: they are not in ``read``; the file's notices say how
+  true) and older versions kept by Fivetran's history mode (``_fivetran_active`` false) are
+  dropped before mapping: they are not in ``read``; the file's notices say how
   many were skipped.
 * Associations live in their own tables. ``deal_contact`` becomes ``opportunity_contacts``;
   ``deal_company``, ``contact_company``, ``engagement_contact`` and ``engagement_company``
@@ -32,6 +33,11 @@ from revloop.ingest.readers import ReadOptions, SourceFile, open_file
 from revloop.ingest.spec import EntitySpec, FieldSpec
 
 DELETED_FLAGS = ("_fivetran_deleted", "is_deleted", "isdeleted", "archived")
+#: Flags whose *false* drops an object's row: Fivetran's history mode keeps every older
+#: version of a record with ``_fivetran_active`` false; only the active one is the record.
+#: (Not for ``deal_stage``, whose inactive rows are the earlier stages: the history itself.)
+INACTIVE_FLAGS = frozenset({"_fivetran_active"})
+OBJECT_DELETED_FLAGS = (*DELETED_FLAGS, *sorted(INACTIVE_FLAGS))
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,11 @@ def drop_deleted(batch: pa.RecordBatch, flags: list[str], fresh: pa.Array
         return batch, 0
     deleted = pa.array([False] * batch.num_rows, pa.bool_())
     for col in flags:
-        deleted = pc.or_(deleted, t.is_true(batch.column(col)))
+        if col.strip().lower() in INACTIVE_FLAGS:
+            flag = pc.utf8_lower(pc.utf8_trim_whitespace(t.text(batch.column(col))))
+            deleted = pc.or_(deleted, pc.fill_null(pc.equal(flag, "false"), False))
+        else:
+            deleted = pc.or_(deleted, t.is_true(batch.column(col)))
     counted = pc.sum(pc.and_(deleted, fresh).cast(pa.int64())).as_py() or 0
     return batch.filter(pc.invert(deleted)), int(counted)
 
@@ -157,11 +167,21 @@ def association(head: Header, table: str) -> tuple[str, list[EntitySpec]]:
 
 def association_notice(table: str, rows: int) -> str:
     owner = table.split("_")[0]
+    if not any(table == lk.table for lookups in LOOKUPS.values() for lk in lookups):
+        # engagement_deal: touchpoints have no deal, so no table reads it
+        return (f"{table} is an association table revloop does not use (a touchpoint is "
+                f"linked to its contact and company, not to a deal); its {rows} rows were "
+                "not stored")
     return (f"{table} is an association table: it is read when the {owner} table is imported "
             f"from the same folder; nothing is stored from its own {rows} rows")
 
 
 def deleted_notice(flags: list[str], rows: int) -> str:
-    rows_were = "1 row deleted in HubSpot" if rows == 1 else f"{rows} rows deleted in HubSpot"
+    versions = any(f.strip().lower() in INACTIVE_FLAGS for f in flags)
+    what = " or an older version" if versions else ""
+    rows_were = (f"1 row deleted in HubSpot{what}" if rows == 1
+                 else f"{rows} rows deleted in HubSpot{what}")
     skipped = "was skipped; it is" if rows == 1 else "were skipped; they are"
-    return f"{rows_were} ({' or '.join(flags)} true) {skipped} not counted in read"
+    why = " or ".join(f"{f} false" if f.strip().lower() in INACTIVE_FLAGS else f"{f} true"
+                      for f in flags)
+    return f"{rows_were} ({why}) {skipped} not counted in read"
