@@ -12,7 +12,7 @@ from revloop.analytics.attribution.plotting import plot_credits, plot_sourced_in
 from revloop.analytics.attribution.request import AttributionRequest, PathAttributionRequest
 from revloop.analytics.attribution.result import AttributionResult
 from revloop.analytics.contract import ProgressHook
-from revloop.facade.runners import context
+from revloop.facade.context import context
 from revloop.settings import Settings
 from revloop.store import Store
 from revloop.tabular import write_table_file

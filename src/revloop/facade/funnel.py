@@ -18,7 +18,7 @@ from revloop.analytics.funnel import (
     definitions_from_settings,
 )
 from revloop.analytics.funnel.result import period_label
-from revloop.facade.runners import context
+from revloop.facade.context import context
 from revloop.settings import Settings, load_settings
 from revloop.store import Store
 

@@ -12,7 +12,7 @@ from revloop.analytics import funnel
 from revloop.analytics.attribution import request as attribution_request
 from revloop.analytics.attribution import runner as attribution
 from revloop.analytics.attribution.result import AttributionResult
-from revloop.analytics.contract import ProgressHook, Request, Result, RunContext, Runner
+from revloop.analytics.contract import ProgressHook, Request, Result, Runner
 from revloop.analytics.scoring import requests as scoring_requests
 from revloop.analytics.scoring import results as scoring_results
 from revloop.analytics.scoring.runners import apply as score_apply
@@ -22,7 +22,8 @@ from revloop.analytics.scoring.runners import models as score_models
 from revloop.analytics.scoring.runners import rules as score_rules
 from revloop.analytics.scoring.runners import train as score_train
 from revloop.errors import ConfigError
-from revloop.settings import Settings, load_settings
+from revloop.facade.context import context
+from revloop.settings import Settings
 from revloop.store import Store
 
 __all__ = ["RUNNERS", "context", "run"]
@@ -56,12 +57,6 @@ _LIST: tuple[Runner[Any, Any], ...] = (
            scoring_requests.ModelsRequest, scoring_results.ModelsResult, score_models.run),
 )
 RUNNERS: dict[str, Runner[Any, Any]] = {r.name: r for r in _LIST}
-
-
-def context(settings: Settings | None = None, progress: ProgressHook | None = None) -> RunContext:
-    """The run context of an interface call (configured settings unless given)."""
-    s = settings or load_settings()
-    return RunContext(settings=s, progress=progress) if progress else RunContext(settings=s)
 
 
 def run(name: str, store: Store | None, request: Request, *, settings: Settings | None = None,

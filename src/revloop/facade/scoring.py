@@ -35,7 +35,7 @@ from revloop.analytics.scoring.runners import explain as explain_runner
 from revloop.analytics.scoring.runners import models as models_runner
 from revloop.analytics.scoring.runners import rules as rules_runner
 from revloop.analytics.scoring.runners import train as train_runner
-from revloop.facade.runners import context
+from revloop.facade.context import context
 from revloop.settings import Settings
 from revloop.store import Store
 

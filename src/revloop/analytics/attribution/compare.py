@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from revloop.analytics.attribution.credits import Credits
 
@@ -72,4 +71,6 @@ def _spearman(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float | None:
     """Spearman's rho, or None when one side is constant (undefined)."""
     if len(a) < 2 or np.all(a == a[0]) or np.all(b == b[0]):
         return None
+    from scipy.stats import spearmanr  # on first use: scipy.stats takes ~1.5 s to load
+
     return float(spearmanr(a, b).statistic)

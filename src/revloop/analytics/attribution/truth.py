@@ -9,9 +9,9 @@ over the channels of the truth table (a channel a model never credits counts as 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from revloop.analytics.attribution.credits import Credits
 from revloop.analytics.attribution.result import TruthRecovery
@@ -48,7 +48,7 @@ def truth_recovery(credits: Sequence[Credits], truth: dict[str, float],
         if len(channels) < 2 or np.all(got == got[0]) or np.all(effect == effect[0]):
             rho[c.model] = None
         else:
-            rho[c.model] = float(spearmanr(got, effect).statistic)
+            rho[c.model] = float(_spearman()(got, effect).statistic)
     ranked = sorted(rho.items(), key=lambda kv: -(kv[1] if kv[1] is not None else -2.0))
     last = rho.get("last_touch")
     return TruthRecovery(
@@ -56,3 +56,10 @@ def truth_recovery(credits: Sequence[Credits], truth: dict[str, float],
         beats_last_touch={k: (v is not None and last is not None and v > last)
                           for k, v in rho.items() if k != "last_touch"},
     )
+
+
+def _spearman() -> Any:
+    """scipy.stats.spearmanr, imported on first use (scipy.stats takes ~1.5 s to load)."""
+    from scipy.stats import spearmanr
+
+    return spearmanr
