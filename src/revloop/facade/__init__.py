@@ -89,13 +89,14 @@ def import_files(
 
 
 def build_model(store: Store, settings: Settings | None = None,
-                step: StepHook | None = None) -> dict[str, int]:
-    """Rebuild staging, intermediate and mart tables; row counts of the marts."""
+                step: StepHook | None = None, *, full: bool = False) -> dict[str, int]:
+    """Rebuild the staging, intermediate and mart tables whose inputs changed since the last
+    build (all of them with ``full``); row counts of the marts."""
     from revloop.model.build import BuildOptions, build
 
     s = settings or load_settings()
     return build(store, BuildOptions(free_mail_domains=s.free_mail_domains,
-                                     corporate_currency=s.corporate_currency), step)
+                                     corporate_currency=s.corporate_currency), step, full=full)
 
 
 @dataclass

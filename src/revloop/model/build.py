@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from revloop.model import history, tables
+from revloop.model import history, incremental, tables
 from revloop.model.steps import BuildOptions, plan
 from revloop.schema import ENTITIES
 from revloop.store.base import Store
@@ -43,25 +43,32 @@ COUNT_ORDER: tuple[str, ...] = (
 
 
 def build(store: Store, options: BuildOptions | None = None,
-          step: StepHook | None = None) -> dict[str, int]:
-    """Run every step of the build; return the row count of every mart.
+          step: StepHook | None = None, *, full: bool = False) -> dict[str, int]:
+    """Run the steps of the build whose inputs changed since the last complete build (every
+    step with ``full``; see :mod:`revloop.model.incremental`); return the row count of every
+    mart.
 
     The build is atomic: every table is built as a new version and all of them are put in
     force together at the end, so a reader never sees new marts beside old ones, and an
     interrupted build leaves the previous marts in force (the next build says so). One build
     at a time runs on a store, and imports wait for it (and it for them).
-    ``step`` is called with each step's name before it runs (progress for the CLI).
+    ``step`` is called with each step's name before it runs (progress for the CLI); the
+    store's notice says what an incremental build rebuilt.
     """
     opts = options or BuildOptions()
     report = step or (lambda _name: None)
     raw = [tables.raw(e.name) for e in ENTITIES]
     with store.lock([tables.BUILD_LOCK], shared=raw, purpose="build"):
+        todo = incremental.plan_build(store, plan(), opts, full=full)
+        if not todo.full:
+            store.on_notice(f"incremental build: {len(todo.steps)} of {todo.total} tables "
+                            f"rebuilt ({todo.reason}); `revloop build --full` rebuilds all")
         history.start(store)
         with store.generation() as gen:
-            for todo in plan():
-                report(todo.name)
-                gen.replace_table(todo.name, todo.build(
-                    {n: gen.table(n) for n in todo.inputs}, opts))
+            for s in todo.steps:
+                report(s.name)
+                gen.replace_table(s.name, s.build({n: gen.table(n) for n in s.inputs}, opts))
             counts = {name: int(gen.table(name).count().execute()) for name in COUNT_ORDER}
         history.finish(store, counts)
+        incremental.record(store, opts)
     return counts

@@ -144,6 +144,22 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat()
 
 
+def meta_value(store: Store, key: str) -> str | None:
+    """The value of ``key`` in ``store_meta`` (None when unset)."""
+    from revloop.store.base import STORE_META
+
+    if STORE_META not in store.list_tables():
+        return None
+    t = store.table(STORE_META)
+    rows = t.filter(t.key == key).select("value").to_pyarrow().to_pylist()
+    return str(rows[-1]["value"]) if rows else None
+
+
+def record_meta(store: Store, values: dict[str, str]) -> None:
+    """Set keys of ``store_meta`` (the other keys are kept)."""
+    _record(store, values)
+
+
 def _record(store: Store, values: dict[str, str]) -> None:
     """Set keys of ``store_meta`` (the other keys are kept)."""
     from revloop.store.base import STORE_META

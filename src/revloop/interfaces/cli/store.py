@@ -136,14 +136,22 @@ def import_(
         raise typer.Exit(4)
 
 
-def build_(as_json: JsonOpt = False) -> None:
-    """Rebuild the model: staging → identity resolution → marts (and data issues)."""
+def build_(
+    as_json: JsonOpt = False,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Rebuild every table, not only those whose inputs an import changed "
+        "since the last build.")] = False,
+) -> None:
+    """Rebuild the model: staging → identity resolution → marts (and data issues).
+
+    Only the tables downstream of what imports changed since the last build are rebuilt;
+    --full rebuilds all of them."""
     def body() -> dict[str, int]:
         with open_store() as store, progress_bar(as_json) as progress:
             task = progress.add_task("build", total=None)
             return facade.build_model(
                 store, step=lambda name: progress.update(task, description=f"build: {name}",
-                                                         advance=1))
+                                                         advance=1), full=full)
     counts = run(body, as_json)
     if as_json:
         emit_json({"marts": counts})
