@@ -12,7 +12,10 @@ an ``if`` on the engine here.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime as dt
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -136,6 +139,58 @@ def test_init_import_build(db: Db) -> None:
     assert built["marts"]["accounts"] == counts["accounts"][1] > 100
     agree(db, "import", counts)
     agree(db, "build", built["marts"])
+
+
+def _canonical(value: Any) -> str:
+    """One engine-independent spelling of a value: floats to 9 significant digits (engines add
+    in different orders), times without a zone, JSON text parsed and re-dumped sorted."""
+    if value is None:
+        return "∅"
+    if isinstance(value, float):
+        return f"{value:.9g}"
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    text = str(value)
+    if text[:1] in "{[":
+        with contextlib.suppress(ValueError):
+            return json.dumps(json.loads(text), sort_keys=True)
+    return text
+
+
+def content_hash(rows: list[dict[str, Any]]) -> str:
+    """A hash of a table's rows whatever their order."""
+    lines = sorted("\x1f".join(f"{k}={_canonical(v)}" for k, v in sorted(r.items()))
+                   for r in rows)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def test_every_mart_has_the_same_content(db: Db) -> None:
+    from revloop.model.build import COUNT_ORDER
+    from revloop.store import connect
+
+    with connect(db.url) as store:
+        hashes = {name: content_hash(store.to_arrow(name).to_pylist()) for name in COUNT_ORDER}
+    agree(db, "mart contents", hashes)
+
+
+def _without_timings(doc: Any) -> Any:
+    """A result without what may differ between engines by nature: how long it took and which
+    store it read."""
+    if isinstance(doc, dict):
+        return {k: _without_timings(v) for k, v in doc.items()
+                if k not in ("timings", "seconds")
+                and not (k == "source" and isinstance(v, dict) and "engine" in v)}
+    if isinstance(doc, list):
+        return [_without_timings(v) for v in doc]
+    return _canonical(doc) if isinstance(doc, float) else doc
+
+
+@pytest.mark.parametrize("args", [("funnel", "--level", "account"),
+                                  ("attribute", "--level", "account")])
+def test_whole_results_are_the_same(db: Db, args: tuple[str, ...]) -> None:
+    doc = _without_timings(invoke(db.url, *args))
+    agree(db, f"whole {' '.join(args)}",
+          hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16])
 
 
 def test_status_and_schema(db: Db) -> None:
