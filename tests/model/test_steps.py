@@ -106,8 +106,8 @@ def test_step_functions_take_their_inputs_and_the_options_only() -> None:
 
 def test_no_step_module_can_reach_the_store() -> None:
     for path in sorted(MODEL_DIR.rglob("*.py")):
-        if path.name in ("build.py", "history.py"):
-            continue  # the runner and its log: the places that read and write the store
+        if path.name in ("build.py", "history.py", "incremental.py"):
+            continue  # the runner, its log and its plan: the places that read the store
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
