@@ -55,16 +55,16 @@ def _store(engine: str, tmp_path: Path, pg_url: str | None) -> str:
 
 def _stop_build(url: str, how: str) -> None:
     """Run a build that is killed (another process, kill -9) or interrupted (Ctrl-C, in this
-    process) when it reaches the opportunities mart."""
+    process) when it reaches the accounts mart (which the new account makes it rebuild)."""
     if how == "kill":
-        proc = subprocess.run([sys.executable, "-c", KILLER, url, tables.OPPORTUNITIES, how],
+        proc = subprocess.run([sys.executable, "-c", KILLER, url, tables.ACCOUNTS, how],
                               env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == -9, proc.stderr
         return
 
     def hook(step: str) -> None:
-        if step == tables.OPPORTUNITIES:
+        if step == tables.ACCOUNTS:
             raise KeyboardInterrupt
 
     with connect(url) as store, pytest.raises(KeyboardInterrupt):

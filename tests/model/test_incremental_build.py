@@ -100,3 +100,18 @@ def test_a_missing_table_is_rebuilt(built: tuple[Store, list[Path]]) -> None:
     ran, _ = _build(store)
     assert ran[0] == tables.CAMPAIGNS and tables.OPPORTUNITIES not in ran  # and what reads it
     store.close()
+
+
+def test_every_file_of_one_command_counts(built: tuple[Store, list[Path]],
+                                          tmp_path: Path) -> None:
+    # the files of one command share its import id (a log row each): all of them count
+    store, _ = built
+    users = tmp_path / "users_more.csv"
+    users.write_text("user_id,name,role,team_id\nu-9,Nina,rep,\n", encoding="utf-8")
+    facade.import_files(store, "canonical", [_more_touches(tmp_path), users],
+                        settings=SETTINGS)
+    ran, notices = _build(store)
+    assert {tables.TOUCHPOINTS, tables.USERS} <= set(ran)
+    assert "changed since the last build: touchpoints, users" in notices[0]
+    assert store.count(tables.USERS) == 2
+    store.close()

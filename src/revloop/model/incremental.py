@@ -47,13 +47,14 @@ def fingerprint(options: BuildOptions) -> str:
 
 
 def _imports(store: Store) -> dict[str, set[str]]:
-    """Every logged import → the raw tables it stored rows into."""
+    """Every logged import → the raw tables it stored rows into (the files of one command
+    share its import id and log a row each)."""
     rows = store.table("imports").select("import_id", "entities").to_pyarrow().to_pylist()
     out: dict[str, set[str]] = {}
     for r in rows:
         counts = json.loads(r["entities"] or "{}")
-        out[str(r["import_id"])] = {tables.raw(e) for e, c in counts.items()
-                                    if int(c.get("stored", 0) or 0) > 0}
+        out.setdefault(str(r["import_id"]), set()).update(
+            tables.raw(e) for e, c in counts.items() if int(c.get("stored", 0) or 0) > 0)
     return out
 
 
