@@ -89,6 +89,36 @@ def test_european_salesforce_export_is_read_day_first(duck: Store, tmp_path: Pat
     }
 
 
+def test_an_ambiguous_file_follows_the_other_files_of_its_export(duck: Store,
+                                                                  tmp_path: Path) -> None:
+    # one export, one locale: the history file's dates could be read either way, the
+    # opportunities' cannot (11/28/2024), so the history is read month first too
+    us = write(tmp_path / "Opportunity.csv", US_OPPORTUNITY)
+    history = write(tmp_path / "OpportunityHistory.csv",
+                    "Id,OpportunityId,StageName,CreatedDate\n"
+                    "008A,006A,Prospecting,02/01/2024 09:15 AM\n"
+                    "008B,006A,Closed Won,02/03/2024 10:00 AM\n")
+    result = run_import(duck, get_adapter("salesforce"), [history, us], ImportOptions())
+    assert result.complete and result.reconciles
+    moves = {r["transition_id"]: r["occurred_at"]
+             for r in duck.table("raw_stage_transitions").to_pyarrow().to_pylist()}
+    assert moves == {"008A": T(2024, 2, 1, 9, 15), "008B": T(2024, 2, 3, 10, 0)}
+    (notice,) = [n for f in result.files if f.path.endswith("History.csv") for n in f.notices
+                 if "either way" in n]
+    assert "read month first, as Opportunity.csv of this import is written (line 3: " \
+           "'11/28/2024 4:05 PM')" in notice
+
+
+def test_files_that_disagree_settle_nothing(duck: Store, tmp_path: Path) -> None:
+    us = write(tmp_path / "Opportunity.csv", US_OPPORTUNITY)
+    eu = write(tmp_path / "Account.csv", "Id,Name,CreatedDate\n001A,A,31/01/2024 10:00\n")
+    vague = write(tmp_path / "OpportunityHistory.csv",
+                  "Id,OpportunityId,StageName,CreatedDate\n008A,006A,Prospecting,02/01/2024\n")
+    result = run_import(duck, get_adapter("salesforce"), [us, eu, vague], ImportOptions())
+    assert [f.code for f in result.not_imported] == ["ambiguous_dates"]
+    assert result.not_imported[0].path.endswith("OpportunityHistory.csv")
+
+
 def test_a_file_ambiguous_everywhere_is_refused(duck: Store, tmp_path: Path) -> None:
     path = write(tmp_path / "Opportunity.csv",
                  "Id,CloseDate,CreatedDate\n006A,02/03/2024,2024-01-01\n006B,12/01/2024,\n")

@@ -187,6 +187,8 @@ def plan_date_formats(src: SourceFile, specs: list[EntitySpec], options: DateOpt
         return _with_formats(specs, {(t.spec, t.key): fixed for t in targets})
     evidence = _scan(src, [t for t in targets if not _order_fixed(t.explicit)], prepare)
     dayfirst = _decide(str(src.path), list(evidence.values()), options.dayfirst)
+    if options.dayfirst is None:
+        src.date_order = _decided_by(list(evidence.values()))
     planned: dict[tuple[int, str], list[str]] = {}
     for t in targets:
         if _order_fixed(t.explicit):
@@ -339,6 +341,16 @@ def _decide(path: str, evidence: list[_Evidence], dayfirst: bool | None) -> bool
             f"{columns} are day/month or month/day: no value has a day over 12 (e.g. "
             f"{examples}); pass --dayfirst or --monthfirst, or --date-format "
             "(e.g. '%m/%d/%Y')", code="ambiguous_dates")
+    return None
+
+
+def _decided_by(evidence: list[_Evidence]) -> tuple[bool, str] | None:
+    """(day first?, the first value that decided it) when the file's values decided."""
+    for ev in evidence:
+        if ev.dayfirst_at:
+            return True, _at(ev.dayfirst_at)
+        if ev.monthfirst_at:
+            return False, _at(ev.monthfirst_at)
     return None
 
 

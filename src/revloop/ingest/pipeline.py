@@ -166,15 +166,47 @@ def _open_all(adapter: Adapter, paths: Sequence[str | Path], options: ImportOpti
     is raised at once with ``all_or_nothing``)."""
     if not paths:
         raise InputFileError("(none)", "no input files given", code="no_files")
-    plans, failed = [], []
+    plans: list[Plan] = []
+    failed: list[InputFileError] = []
+    ambiguous: list[tuple[str | Path, InputFileError]] = []
     for path in paths:
         try:
             plans.append(_open_one(adapter, path, options))
         except InputFileError as exc:
+            if exc.code == "ambiguous_dates":
+                ambiguous.append((path, exc))  # the other files of the export may settle it
+                continue
             if options.all_or_nothing:
                 raise
             failed.append(exc)
+    for path, vague in ambiguous:
+        try:
+            plans.append(_open_settled(adapter, path, options, plans, vague))
+        except InputFileError as again:
+            if options.all_or_nothing:
+                raise
+            failed.append(again)
     return plans, failed
+
+
+def _open_settled(adapter: Adapter, path: str | Path, options: ImportOptions,
+                  plans: list[Plan], exc: InputFileError) -> Plan:
+    """A file whose numeric dates are all ambiguous, read in the order every other file of
+    the command that had an unambiguous date was written in (one export, one locale); the
+    file's own error when they disagree or none decided."""
+    decided = [(src.path, src.date_order) for src, _ in plans if src.date_order is not None]
+    orders = {order[0] for _, order in decided}
+    if len(orders) != 1:
+        raise exc
+    (dayfirst,) = orders
+    other, (_, where) = decided[0]
+    plan = _open_one(adapter, path, replace(options, dates=replace(options.dates,
+                                                                     dayfirst=dayfirst)))
+    plan[0].notices.append(
+        f"every numeric date of this file could be read either way; read "
+        f"{'day' if dayfirst else 'month'} first, as {Path(other).name} of this import is "
+        f"written ({where}); pass --dayfirst or --monthfirst to say otherwise")
+    return plan
 
 
 def run_import(

@@ -87,6 +87,8 @@ class SourceFile:
     sep_line: str | None = None  # the delimiter an Excel "sep=" line names
     empty: bool = False  # no bytes (or only blank lines): nothing to read, not an error
     repairs: Repairs = field(default_factory=Repairs)  # rows whose text was repaired
+    # what the file's own dates said: (day first?, the value that decided, as "line N: 'v'")
+    date_order: tuple[bool, str] | None = None
     _short_rows: list[BadRow] = field(default_factory=list, repr=False)
 
     @property
