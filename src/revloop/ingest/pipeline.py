@@ -331,7 +331,7 @@ class _Unit:
         n = typed.num_rows
         typed = typed.append_column(
             "_seq", pa.array(np.arange(self.seq, self.seq + n, dtype=np.int64)))
-        typed = typed.append_column("_file", pa.array([file] * n, pa.string()))
+        typed = typed.append_column("_file", pa.repeat(pa.scalar(file, pa.string()), n))
         self.seq += n
         self.tx.append(f"stage_{spec.entity}", _order(typed, spec.entity))
 

@@ -80,9 +80,14 @@ def _connect(path: str) -> Any:
 
 
 class DuckDBTransaction(SqlTransaction):
-    """Entity stages are spooled to a local Parquet file and loaded with DuckDB's own reader:
-    Arrow batches appended inside a transaction stay in untracked memory until commit, while
-    the Parquet reader keeps memory within ``memory_limit`` whatever the file size."""
+    """Entity stages are spooled to a local Parquet file that the merge reads through a view.
+
+    Arrow batches appended inside a transaction would stay in untracked memory until commit,
+    while the Parquet reader keeps memory within ``memory_limit`` whatever the file size. The
+    stage is never copied into a table: a temporary table of millions of rows spills, and
+    reading it back took twice as long as reading the spool again (SF1 touchpoints: 44 s
+    against 15 s). Key and hash are computed by the view, the same expressions as before,
+    so stored hashes compare equal across versions."""
 
     dialect = merge_sql.DUCKDB
     type_names = DUCKDB_TYPES
@@ -92,6 +97,7 @@ class DuckDBTransaction(SqlTransaction):
         self.con = con
         self.spool_dir = spool_dir
         self.spools: dict[str, tuple[pq.ParquetWriter, Path]] = {}
+        self.spooled: dict[str, Path] = {}  # stages now read through a view of their spool
 
     def append(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
         if batch.num_rows == 0:
@@ -102,9 +108,11 @@ class DuckDBTransaction(SqlTransaction):
         try:
             if name not in self.spools:
                 path = self.spool_dir / f"{name}.parquet"
-                # uncompressed: the spool lives seconds and is read once
-                self.spools[name] = (pq.ParquetWriter(path, batch.schema, compression="none"),
-                                     path)
+                # plain pages: the spool lives seconds; statistics and dictionaries cost
+                # writing time and the merge reads every row anyway
+                self.spools[name] = (pq.ParquetWriter(
+                    path, batch.schema, compression="none", use_dictionary=False,
+                    write_statistics=False), path)
             writer, _ = self.spools[name]
             table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
             writer.write_table(table)
@@ -126,10 +134,42 @@ class DuckDBTransaction(SqlTransaction):
         if spool is not None:
             writer, path = spool
             writer.close()
-            names = writer.schema.names
-            self.execute(self._insert_sql(stage, f"read_parquet('{path}')", names))
-            path.unlink()
+            self.spooled[stage] = path
+            self.execute(f"DROP TABLE IF EXISTS {stage}")  # the empty table create_stage made
+            self._view(stage)
         return super()._first(stage)
+
+    def _view(self, stage: str, later: str | None = None) -> None:
+        """``stage`` as a view of its spool with ``_key`` and ``_hash`` (without the rows
+        whose ``_seq`` is in ``later`` when given)."""
+        entity = self._entities[stage]
+        cast = ", ".join(f'CAST("{n}" AS {DUCKDB_TYPES[t]}) AS "{n}"'
+                         for n, t in self._stage_columns[stage])
+        source = f"SELECT {cast} FROM read_parquet('{self.spooled[stage]}')"
+        if later is not None:
+            source += f" WHERE _seq NOT IN (SELECT _seq FROM {later})"
+        d = self.dialect
+        self.execute(
+            f"CREATE OR REPLACE TEMP VIEW {stage} AS SELECT *, {merge_sql.key_expr(entity, d)} "
+            f"AS _key, {merge_sql.hash_expr(entity, d)} AS _hash FROM ({source}) s")
+
+    def _drop_later_repeats(self, stage: str, first: str) -> None:
+        if stage not in self.spooled:
+            super()._drop_later_repeats(stage, first)
+            return
+        later = f"{stage}__later"
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {later} AS SELECT k._seq FROM {stage} k "
+                     f"JOIN {first} f ON k._key = f._key WHERE k._seq <> f.first_seq")
+        self._view(stage, later)
+
+    def _drop_stage(self, stage: str) -> None:
+        path = self.spooled.pop(stage, None)
+        if path is None:
+            super()._drop_stage(stage)
+            return
+        self.execute(f"DROP VIEW {stage}")
+        self.execute(f"DROP TABLE IF EXISTS {stage}__later")
+        path.unlink(missing_ok=True)
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)

@@ -23,6 +23,7 @@ class SqlTransaction(Transaction):
     def __init__(self) -> None:
         self._prepared: set[str] = set()
         self._entities: dict[str, Entity] = {}
+        self._stage_columns: dict[str, list[tuple[str, ColumnType]]] = {}
 
     @abstractmethod
     def execute(self, sql: str) -> None:
@@ -49,6 +50,7 @@ class SqlTransaction(Transaction):
         self.execute(f"CREATE TEMP TABLE {name} ({cols})")
         if entity is not None:
             self._entities[name] = entity
+            self._stage_columns[name] = list(columns)
 
     def _insert_sql(self, name: str, source: str, names: Sequence[str]) -> str:
         """INSERT of Arrow columns into a table; entity stages also get key and hash."""
@@ -80,9 +82,16 @@ class SqlTransaction(Transaction):
         first = f"{stage}__f"
         if stage not in self._prepared:
             self.execute(f"DROP TABLE IF EXISTS {first}")
-            self.execute(f"CREATE TEMP TABLE {first} AS {merge_sql.first_seen_select(stage)}")
+            self.execute(f"CREATE TEMP TABLE {first} AS {merge_sql.first_seen_select(stage, self.dialect)}")
             self._prepared.add(stage)
         return first
+
+    def _drop_later_repeats(self, stage: str, first: str) -> None:
+        """Keep only the first row of every key repeated within the import."""
+        self.execute(merge_sql.later_repeats_delete(stage, first))
+
+    def _drop_stage(self, stage: str) -> None:
+        self.execute(f"DROP TABLE {stage}")
 
     def conflicts(self, entity: Entity, stage: str) -> pa.Table:
         return self.fetch_arrow(merge_sql.conflicts_select(stage, self._first(stage)))
@@ -94,7 +103,7 @@ class SqlTransaction(Transaction):
         dups, conflicts = (int(v) for v in self.fetch(
             merge_sql.repeat_counts_select(stage, first))[0])
         if dups or conflicts:
-            self.execute(merge_sql.later_repeats_delete(stage, first))
+            self._drop_later_repeats(stage, first)
         stored_before = int(self.fetch(f"SELECT count(*) FROM {raw}")[0][0])
         if stored_before == 0:  # nothing to compare with: every unique staged row is new
             inserted, updated, stored_dups = staged - dups - conflicts, 0, 0
@@ -112,7 +121,7 @@ class SqlTransaction(Transaction):
                 f"{raw}: the merge planned {inserted:,} new and {updated:,} changed rows but "
                 f"wrote {written:,} and replaced {replaced:,}; nothing was stored")
         self.execute(f"DROP TABLE {first}")
-        self.execute(f"DROP TABLE {stage}")
+        self._drop_stage(stage)
         self._prepared.discard(stage)
         return MergeCounts(
             staged=staged, inserted=written - replaced, updated=replaced,
