@@ -82,7 +82,8 @@ class SqlTransaction(Transaction):
         first = f"{stage}__f"
         if stage not in self._prepared:
             self.execute(f"DROP TABLE IF EXISTS {first}")
-            self.execute(f"CREATE TEMP TABLE {first} AS {merge_sql.first_seen_select(stage, self.dialect)}")
+            select = merge_sql.first_seen_select(stage, self.dialect)
+            self.execute(f"CREATE TEMP TABLE {first} AS {select}")
             self._prepared.add(stage)
         return first
 

@@ -137,3 +137,21 @@ def test_one_outcome_is_refused() -> None:
     frame, _ = _data(100)
     with pytest.raises(ValueError, match="only one outcome"):
         GradientBoostedScorer().fit(frame, np.zeros(100), SPECS)
+
+
+def test_reason_columns_are_the_reasons_as_stored_text(
+        fitted: tuple[GradientBoostedScorer, pd.DataFrame, np.ndarray]) -> None:
+    # the vectorised texts and JSON are character for character those of the Reason objects
+    # (values: numbers above and below 100, text with quotes and non-ASCII, missing ones)
+    model, frame, _ = fitted
+    frame = frame.copy()
+    frame.loc[frame.index[:40], "industry"] = 'Café "Ünïcode"'
+    frame.loc[frame.index[40:60], "size"] = np.nan
+    frame.loc[frame.index[60:80], "visits"] = 250.0
+    texts, rows = model.reason_columns(frame, 3)
+    reasons = model.reasons(frame, 3)
+    width = len(reasons[0])
+    for k in range(3):
+        assert texts[k] == ([r[k].text for r in reasons] if k < width else [])
+    assert rows == [json.dumps([r.to_dict() for r in rs], default=str) for rs in reasons]
+    assert model.reason_columns(frame.iloc[:0], 3) == ([[], [], []], [])

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from revloop.analytics.scoring.buckets import buying_stage, fit_bucket, grade, is_6qa
-from revloop.analytics.scoring.estimator import GradientBoostedScorer, Reason
+from revloop.analytics.scoring.estimator import GradientBoostedScorer
 from revloop.analytics.scoring.features_account import (
     ACTIVITY_AGE,
     OPEN_OPPORTUNITIES,
@@ -55,22 +55,18 @@ def load(store: Store, name: str, version: int | None = None) -> LoadedModel:
                        doc["plan"], doc.get("options", {}), stored.card)
 
 
-def _reasons_json(reasons: list[Reason]) -> str:
-    return json.dumps([r.to_dict() for r in reasons], default=str)
-
-
 def _score_frame(model: LoadedModel, frame: pd.DataFrame, key: str,
                  as_of: dt.datetime | None) -> pd.DataFrame:
     _, prob, score = model.scorer.predict_all(frame)
-    reasons = model.scorer.reasons(frame, 3) if len(frame) else []
+    texts, reasons = model.scorer.reason_columns(frame, 3)
     out = pd.DataFrame({
         key: frame[key].to_numpy(), "model_id": model.model_id,
         "as_of": pd.Timestamp(as_of) if as_of is not None else pd.NaT,
         "probability": np.round(prob, 6), "score": score, "bucket": grade(score),
     })
     for k in range(3):
-        out[f"reason_{k + 1}"] = [r[k].text if len(r) > k else None for r in reasons]
-    out["reasons"] = [_reasons_json(r) for r in reasons]
+        out[f"reason_{k + 1}"] = texts[k] if texts[k] else None
+    out["reasons"] = reasons
     return out
 
 

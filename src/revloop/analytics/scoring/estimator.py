@@ -20,6 +20,7 @@ parameters, ``fit`` learns, fitted attributes end in ``_``. On the aggregated fe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -30,6 +31,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from revloop.analytics.scoring.calibration import Calibrator
+from revloop.analytics.scoring.folds import grouped_stratified_splits
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -61,13 +63,7 @@ class Reason:
     @property
     def text(self) -> str:
         """``Lead Origin is "Lead Add Form" (+2.10)``."""
-        if self.value is None:
-            shown = "unknown"
-        elif isinstance(self.value, float):
-            shown = f"{self.value:,.0f}" if abs(self.value) >= 100 else f"{self.value:,.3g}"
-        else:
-            shown = f'"{self.value}"'
-        return f"{self.label} = {shown} ({self.contribution:+.2f})"
+        return f"{self.label} = {_shown(self.value)} ({self.contribution:+.2f})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"feature": self.feature, "label": self.label, "value": self.value,
@@ -84,7 +80,7 @@ class GradientBoostedScorer:
     """Calibrated gradient-boosted scorer with percentile scores and per-record reasons."""
 
     def __init__(self, *, n_estimators: int = 300, learning_rate: float = 0.05,
-                 num_leaves: int = 15, min_child_samples: int = 20,
+                 num_leaves: int = 15, max_depth: int = -1, min_child_samples: int = 20,
                  feature_fraction: float = 0.8, bagging_fraction: float = 1.0,
                  lambda_l2: float = 5.0, calibration: str = "isotonic",
                  calibration_folds: int = 5, max_categories: int = 50,
@@ -92,6 +88,7 @@ class GradientBoostedScorer:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
+        self.max_depth = max_depth
         self.min_child_samples = min_child_samples
         self.feature_fraction = feature_fraction
         self.bagging_fraction = bagging_fraction
@@ -106,7 +103,7 @@ class GradientBoostedScorer:
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters (scikit-learn style)."""
         return {k: getattr(self, k) for k in (
-            "n_estimators", "learning_rate", "num_leaves", "min_child_samples",
+            "n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples",
             "feature_fraction", "bagging_fraction", "lambda_l2", "calibration",
             "calibration_folds", "max_categories", "min_category_count", "random_state",
             "n_jobs")}
@@ -155,7 +152,8 @@ class GradientBoostedScorer:
         mono = [s.monotone if s.kind == NUMERIC else 0 for s in self.specs_]
         params: dict[str, Any] = {
             "objective": "binary", "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves, "min_data_in_leaf": self.min_child_samples,
+            "num_leaves": self.num_leaves, "max_depth": self.max_depth,
+            "min_data_in_leaf": self.min_child_samples,
             "feature_fraction": self.feature_fraction, "lambda_l2": self.lambda_l2,
             "seed": self.random_state, "deterministic": True, "force_row_wise": True,
             "num_threads": self.n_jobs, "verbose": -1, "min_data_per_group": 20,
@@ -220,20 +218,17 @@ class GradientBoostedScorer:
             tuple[NDArray[np.int64], NDArray[np.int64]]]:
         """The (train, held-out) row indices of the calibration folds (stratified; grouped
         when ``groups`` is given); empty when there are too few rows of a class."""
-        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-
         target = np.asarray(y).astype(int)
-        folds = min(self.calibration_folds, int(min(target.sum(), len(target) - target.sum())))
         if groups is not None:
-            folds = min(folds, len(np.unique(np.asarray(groups))))
+            return grouped_stratified_splits(target, np.asarray(groups), self.calibration_folds,
+                                             self.random_state)
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = min(self.calibration_folds, int(min(target.sum(), len(target) - target.sum())))
         if folds < 2:
             return []
-        dummy = np.zeros(len(target))
-        if groups is None:
-            return list(StratifiedKFold(folds, shuffle=True, random_state=self.random_state
-                                        ).split(dummy, target))
-        return list(StratifiedGroupKFold(folds, shuffle=True, random_state=self.random_state
-                                         ).split(dummy, target, np.asarray(groups)))
+        return list(StratifiedKFold(folds, shuffle=True, random_state=self.random_state
+                                    ).split(np.zeros(len(target)), target))
 
     def decision_function(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Raw margins (log-odds of the uncalibrated booster)."""
@@ -295,6 +290,61 @@ class GradientBoostedScorer:
         return [[Reason(self.specs_[j].name, self.specs_[j].label, value(i, j),
                         float(contrib[i, j])) for j in order[i]] for i in range(len(X))]
 
+    def reason_columns(self, X: pd.DataFrame, k: int = 3) -> tuple[list[list[str]],
+                                                                    list[str]]:
+        """What :meth:`reasons` gives, already as the stored text: ``k`` lists of reason
+        texts (one per row) and one JSON list per row, character for character the
+        ``Reason.text`` and ``json.dumps([r.to_dict() …], default=str)`` of each row.
+
+        Built per (feature, value) rather than per cell: a store's contacts share few
+        distinct values, and the per-cell objects took longer than TreeSHAP itself."""
+        n = len(X)
+        if n == 0:
+            return [[] for _ in range(k)], []
+        contrib, _ = self.contributions(X)
+        width = min(k, contrib.shape[1])
+        order = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :width]
+        texts: list[list[str]] = []
+        cells: list[list[str]] = []
+        for r in range(width):
+            j = order[:, r]
+            c = contrib[np.arange(n), j].tolist()
+            shown = np.empty(n, dtype=object)
+            value = np.empty(n, dtype=object)
+            for f in np.unique(j).tolist():
+                rows = np.flatnonzero(j == f)
+                spec = self.specs_[f]
+                col = X[spec.name].to_numpy(dtype=object) if spec.name in X.columns else None
+                raw = [None] * len(rows) if col is None else col[rows].tolist()
+                memo: dict[tuple[type, Any], tuple[str, str]] = {}
+                shown_f, value_f = [], []
+                for v in raw:
+                    key = (type(v), v)  # 1 and 1.0 are one dict key, not one text
+                    try:
+                        hit = memo[key]
+                    except (KeyError, TypeError):  # TypeError: an unhashable value
+                        plain = _plain(v, spec.kind)
+                        hit = (_shown(plain), json.dumps(plain, default=str))
+                        with contextlib.suppress(TypeError):
+                            memo[key] = hit
+                    shown_f.append(hit[0])
+                    value_f.append(hit[1])
+                shown[rows] = shown_f
+                value[rows] = value_f
+            labels = [self.specs_[f].label for f in j.tolist()]
+            names = [json.dumps(self.specs_[f].name) for f in j.tolist()]
+            text = [f"{lab} = {sh} ({x:+.2f})" for lab, sh, x in zip(labels, shown, c,
+                                                                      strict=True)]
+            texts.append(text)
+            cells.append([
+                f'{{"feature": {nm}, "label": {json.dumps(lab)}, "value": {val}, '
+                f'"contribution": {round(x, 4)!r}, "text": {json.dumps(t)}}}'
+                for nm, lab, val, x, t in zip(names, labels, value, c, text, strict=True)])
+        while len(texts) < k:
+            texts.append([])
+        rows_json = ["[" + ", ".join(parts) + "]" for parts in zip(*cells, strict=True)]
+        return texts, rows_json
+
     # ------------------------------------------------------------------ storage
 
     def to_payload(self) -> dict[str, Any]:
@@ -327,6 +377,15 @@ class GradientBoostedScorer:
     def to_json(self) -> str:
         """:meth:`to_payload` as JSON text."""
         return json.dumps(self.to_payload())
+
+
+def _shown(value: Any) -> str:
+    """A reason's value as its text shows it."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+    return f'"{value}"'
 
 
 def _plain(value: Any, kind: str) -> Any:

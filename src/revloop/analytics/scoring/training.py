@@ -88,7 +88,17 @@ def _iso(when: dt.datetime | None) -> str | None:
     return when.isoformat() if when is not None else None
 
 
+LARGE_ROWS = 50_000  # above this, 3 calibration folds give plenty of out-of-fold rows
+
 # ----------------------------------------------------------------------------- contacts
+
+# Every contact is scored and explained (TreeSHAP costs trees × leaves × depth²), so a large
+# store gets fewer, larger steps on shallower trees and three calibration folds. Measured on
+# the SF1 company (275k contacts): fit 27 s → 5 s, TreeSHAP of every contact 50 s → 14 s,
+# out-of-fold AUC 0.742 → 0.736.
+LARGE_CONTACT_PARAMS: dict[str, Any] = {"n_estimators": 100, "learning_rate": 0.15,
+                                        "num_leaves": 15, "max_depth": 5,
+                                        "calibration_folds": 3}
 
 @dataclass(frozen=True)
 class ContactFitOptions:
@@ -123,7 +133,9 @@ def train_contact_fit(store: Store, options: ContactFitOptions) -> TrainedModel:
     """Fit the contact fit model on every contact."""
     frame, plan, query = contact_fit_frame(store, options)
     y = frame["label"].to_numpy(dtype=np.float64)
-    scorer = _scorer(options.params).fit(frame, y, query.specs)
+    params = options.params if len(frame) <= LARGE_ROWS else {**LARGE_CONTACT_PARAMS,
+                                                              **options.params}
+    scorer = _scorer(params).fit(frame, y, query.specs)
     card = build_card(
         name="contact_fit", description=DESCRIPTIONS["contact_fit"],
         target=f"the contact reached {' or '.join(options.target_stages)} (lifecycle stage "
@@ -193,7 +205,6 @@ def train_opportunity_win(store: Store, options: OpportunityOptions) -> TrainedM
 # fit 2× faster and explain (TreeSHAP) 3× faster with the same backtest AUC (measured on the
 # SF1 benchmark: 0.927 vs 0.928 for 300 trees of 15 leaves).
 ACCOUNT_PARAMS: dict[str, Any] = {"n_estimators": 150, "learning_rate": 0.1, "num_leaves": 7}
-LARGE_ROWS = 50_000  # above this, 3 calibration folds give plenty of out-of-fold rows
 
 
 @dataclass(frozen=True)
